@@ -1,0 +1,121 @@
+// Apple's own headers as the oracle for layouts. The macOS SDK ships MIG's
+// .defs next to the headers Apple's MIG generated from them (with
+// `__Request__<routine>_t` / `__Reply__<routine>_t` structs). For every
+// routine of those files, tsmig's sizes and offsets become static_asserts
+// against Apple's structs, compiled by clang for x86_64 and arm64 macOS.
+//
+// Local only: CI has neither the SDK nor clang-16, so the test skips with
+// that reason when `$HOME/.cache/tsmig-macsdk` or `clang++-16` is absent.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compileDefs } from '../../generator/check/compile.js';
+import { failedAsserts, layoutAsserts } from './c-structs.js';
+
+const SDK = join(homedir(), '.cache', 'tsmig-macsdk');
+const INCLUDE = join(SDK, 'usr', 'include');
+const clangFound = spawnSync('clang++-16', ['--version']).status === 0;
+const sdkFound = existsSync(join(INCLUDE, 'mach', 'mach_port.defs'));
+const skipReason = !sdkFound
+  ? `skipped: no macOS SDK at ${SDK}`
+  : !clangFound
+    ? 'skipped: clang++-16 is not installed'
+    : '';
+
+/** SDK interfaces whose MIG-generated header is in the SDK too. */
+const INTERFACES = [
+  'mach/clock',
+  'mach/clock_priv',
+  'mach/clock_reply',
+  'mach/exc',
+  'mach/host_priv',
+  'mach/host_security',
+  'mach/lock_set',
+  'mach/mach_host',
+  'mach/mach_port',
+  'mach/mach_vm',
+  'mach/mach_voucher',
+  'mach/memory_entry',
+  'mach/processor',
+  'mach/processor_set',
+  'mach/task',
+  'mach/thread_act',
+  'mach/vm_map',
+];
+
+/**
+ * Apple quirks: structs where Apple's header can't agree with any .defs
+ * reading, with the reason.
+ */
+const EXPLAINED: Record<string, string> = {
+  __Reply__task_register_dyld_get_process_state_t:
+    "task.defs declares dyld_kernel_process_info_t as struct[64] of bytes, but its C type (dyld_kernel.h) is larger; Apple's MIG declares the member by C type, so the header's struct follows the C size while the .defs says 64 bytes",
+};
+
+/**
+ * Both ways the SDK's .defs can be preprocessed for user space: some
+ * routines are renamed `_kernelrpc_*` unless LIBSYSCALL_INTERFACE is set.
+ */
+const CONFIGURATIONS: Array<Array<[string, string]>> = [[], [['LIBSYSCALL_INTERFACE', '1']]];
+
+const work = sdkFound && clangFound ? mkdtempSync(join(tmpdir(), 'tsmig-oracle-')) : '';
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** Builds the assert file for one interface and target; returns the struct names asserted. */
+function assertsFor(iface: string, target: 'x86_64' | 'arm64'): { source: string; structs: Set<string>; routines: Set<string> } {
+  const header = readFileSync(join(INCLUDE, `${iface}.h`), 'utf8');
+  const structs = new Set<string>();
+  const routines = new Set<string>();
+  let source = `#include <mach/mach.h>\n#include <${iface}.h>\n#include <stddef.h>\n`;
+  for (const defines of CONFIGURATIONS) {
+    const r = compileDefs({ file: join(INCLUDE, `${iface}.defs`) }, { includePaths: [INCLUDE], defines, target });
+    expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}: ${d.message}`)).toEqual([]);
+    r.ir.routines.forEach((rt, i) => {
+      const layout = r.layouts.routines[i];
+      const request = `__Request__${rt.name}_t`;
+      if (!layout || routines.has(rt.name) || !header.includes(`${request} `)) return;
+      routines.add(rt.name);
+      structs.add(request);
+      source += layoutAsserts(layout.request, request).join('\n') + '\n';
+      // Apple declares a reply struct for simpleroutines too; tsmig has no reply for them.
+      if (layout.reply) {
+        structs.add(`__Reply__${rt.name}_t`);
+        source += layoutAsserts(layout.reply, `__Reply__${rt.name}_t`).join('\n') + '\n';
+      }
+    });
+  }
+  return { source, structs, routines };
+}
+
+describe.each(['x86_64', 'arm64'] as const)("Apple's headers agree with tsmig's layouts (%s)", (target) => {
+  it.skipIf(skipReason !== '')(`every routine of the SDK's interfaces ${skipReason}`, () => {
+    let routines = 0;
+    const mismatched = new Set<string>();
+    for (const iface of INTERFACES) {
+      const { source, routines: names } = assertsFor(iface, target);
+      routines += names.size;
+      const file = join(work, `${iface.replace('/', '_')}-${target}.cc`);
+      writeFileSync(file, source);
+      const clangTarget = target === 'arm64' ? 'arm64-apple-macos11' : 'x86_64-apple-macos11';
+      const res = spawnSync('clang++-16', [`--target=${clangTarget}`, '-isysroot', SDK, '-fsyntax-only', '-ferror-limit=0', '-w', file], {
+        encoding: 'utf8',
+      });
+      const otherErrors = res.stderr.split('\n').filter((l) => / error: /.test(l) && !/static assertion failed/.test(l));
+      expect(otherErrors, `${iface}: compiler errors that are not layout mismatches`).toEqual([]);
+      for (const label of failedAsserts(res.stderr)) mismatched.add(label.split(/[. ]/)[0]);
+    }
+    const unexplained = [...mismatched].filter((s) => !(s in EXPLAINED));
+    expect(unexplained, 'structs where tsmig and Apple disagree').toEqual([]);
+    // The SDK has 250+ routines in these files; a drop means routines went missing.
+    expect(routines).toBeGreaterThan(240);
+    const quirky = new Set([...mismatched].map((s) => s.replace(/^__(Request|Reply)__/, '')));
+    console.log(
+      `apple-oracle ${target}: ${routines} routines compared, ${routines - quirky.size} match exactly; explained Apple quirks: ${[...mismatched].join(', ') || 'none'}`,
+    );
+  });
+});
