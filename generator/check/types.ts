@@ -183,6 +183,9 @@ function resetTranslations(t: MigType): MigType {
   return t;
 }
 
+/** Type names GNU's MIG defines itself (Apple's defines none). */
+const GNU_BUILTIN_NAMES = ['char', 'short', 'int'];
+
 /** A previously declared type and where it was declared. */
 interface Entry {
   type: MigType;
@@ -283,7 +286,11 @@ export class TypeTable {
     if (this.options.beforeLookup && !this.options.beforeLookup(name)) return undefined;
     const entry = this.named.get(name.name);
     if (!entry) {
-      this.ctx.error('check-undefined-type', `type '${name.name}' is not defined`, name.loc);
+      const notes =
+        this.ctx.dialect === 'apple' && GNU_BUILTIN_NAMES.includes(name.name)
+          ? [{ message: `'${name.name}' is built into GNU's MIG, not Apple's (check with --dialect gnu, or declare it)` }]
+          : [];
+      this.ctx.error('check-undefined-type', `type '${name.name}' is not defined`, name.loc, notes);
       return undefined;
     }
     return entry.type;
@@ -358,8 +365,8 @@ export class TypeTable {
     return this.shortDecl(sent.value, sent.name, received.receivedValue, received.receivedName, bits, spec.loc, bits === 0);
   }
 
-  /** Resolves one IPC name; reports unknown and GNU-only names. */
-  private ipcName(n: IpcName):
+  /** Resolves one IPC name; reports unknown and GNU-only names (unless the enclosing long form was reported). */
+  private ipcName(n: IpcName, inLongForm = false):
     | { value: number; name: string; receivedValue: number; receivedName: string; bits: number; dialect: string }
     | undefined {
     if (n.name === undefined) {
@@ -373,7 +380,7 @@ export class TypeTable {
       this.ctx.error('check-unknown-ipc-type', `unknown IPC type '${n.name}'`, n.loc);
       return undefined;
     }
-    if (info.dialect === 'gnu' && !this.ctx.gnuOnly(`IPC type ${n.name}`, n.loc)) return undefined;
+    if (info.dialect === 'gnu' && !inLongForm && !this.ctx.gnuOnly(`IPC type ${n.name}`, n.loc)) return undefined;
     // A sent half names what is sent; a received half names what arrives.
     return {
       value: info.sent,
@@ -419,8 +426,8 @@ export class TypeTable {
   /** GNU's `(IPCTYPE, bits[, flags])`: an element of an explicit size. */
   private longForm(spec: LongFormType): MigType {
     this.ctx.gnuOnly("a long-form type declaration '(type, bits)'", spec.loc);
-    const sent = this.ipcName(spec.ipc.sent);
-    const received = spec.ipc.received ? this.ipcName(spec.ipc.received) : sent;
+    const sent = this.ipcName(spec.ipc.sent, true);
+    const received = spec.ipc.received ? this.ipcName(spec.ipc.received, true) : sent;
     const bits = this.ctx.evaluate(spec.size, 'an IPC type size');
     if (!sent || !received || bits === undefined) {
       const t = blank();

@@ -66,6 +66,11 @@ describe('types', () => {
     expectCode(`${S}type a = nosuch;`, { code: 'check-undefined-type', message: "type 'nosuch' is not defined", at: '2:10' });
   });
 
+  it("notes that GNU's built-in names are not Apple's", () => {
+    const d = expectCode(`${S}type a = int;`, { code: 'check-undefined-type', message: "type 'int' is not defined", at: '2:10', prelude: false });
+    expect(d.notes?.[0].message).toContain("built into GNU's MIG");
+  });
+
   it('warns about a redefinition in Apple dialect and points at the first', () => {
     const d = expectCode(`${S}type a = int;\ntype a = char;`, {
       code: 'check-type-redefined',
