@@ -10,7 +10,10 @@ import peggy from 'peggy';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const grammarPath = join(root, 'grammar', 'mig.peggy');
-const outputs = [join(root, 'generator', 'parse', 'generated'), join(root, 'dist', 'generator', 'parse', 'generated')];
+const outputs = [
+  join(root, 'generator', 'parse', 'generated'),
+  join(root, 'dist', 'generator', 'parse', 'generated'),
+];
 // The driver (generator/parse/parser.ts) starts either on the whole file or one statement at a time.
 const startRules = ['File', 'Step'];
 
@@ -32,7 +35,9 @@ if (!fresh) {
     });
   } catch (err) {
     // Peggy's GrammarError carries a location; print it the way every other tsmig error looks.
-    const where = err.location ? `grammar/mig.peggy:${err.location.start.line}:${err.location.start.column}: ` : '';
+    const where = err.location
+      ? `grammar/mig.peggy:${err.location.start.line}:${err.location.start.column}: `
+      : '';
     process.stderr.write(`${where}error: ${err.message}\n`);
     process.exit(1);
   }

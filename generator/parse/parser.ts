@@ -75,7 +75,9 @@ export function parseDefs(text: string, options: ParseOptions): ParseResult {
       // Refuse the statement around the deep bracket without letting the parser recurse into it.
       const end = resyncPoint(text, pos, first);
       if (deepAt < end) {
-        diagnostics.push(tooDeep(`brackets nest more than ${MAX_NESTING} levels deep`, locate(deepAt, deepAt + 1)));
+        diagnostics.push(
+          tooDeep(`brackets nest more than ${MAX_NESTING} levels deep`, locate(deepAt, deepAt + 1)),
+        );
         statements.push(errorNode(text, first, end, locate));
         pos = end;
         deepAt = findDeepNesting(text, end);
@@ -123,7 +125,12 @@ function tryParse(text: string, startRule: 'File' | 'Step', pos: number, locate:
   try {
     const r = peggyParse(text, { startRule, locate, peg$library: true, peg$currPos: pos });
     if (r.peg$result !== r.peg$FAILED) return { ok: true, value: r.peg$result, end: r.peg$currPos };
-    return { ok: false, failPos: r.peg$maxFailPos, expected: r.peg$maxFailExpected, overflow: false };
+    return {
+      ok: false,
+      failPos: r.peg$maxFailPos,
+      expected: r.peg$maxFailExpected,
+      overflow: false,
+    };
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
     return { ok: false, failPos: pos, expected: [], overflow: true };
@@ -135,7 +142,12 @@ function tooDeep(message: string, loc: Loc): Diagnostic {
 }
 
 /** "expected X, found Y" at the token where the parser got stuck. */
-function syntaxError(text: string, failPos: number, expected: Expectation[], locate: Locate): Diagnostic {
+function syntaxError(
+  text: string,
+  failPos: number,
+  expected: Expectation[],
+  locate: Locate,
+): Diagnostic {
   const at = skipSpace(text, failPos);
   const found = foundToken(text, at);
   return {
@@ -167,7 +179,12 @@ function guardNesting(statement: Statement, diagnostics: Diagnostic[]): Statemen
     const kind = (value as { kind?: unknown }).kind;
     const here = typeof kind === 'string' && NESTING_KINDS.has(kind) ? depth + 1 : depth;
     if (here > MAX_NESTING) {
-      diagnostics.push(tooDeep(`types or expressions nest more than ${MAX_NESTING} levels deep`, (value as { loc: Loc }).loc));
+      diagnostics.push(
+        tooDeep(
+          `types or expressions nest more than ${MAX_NESTING} levels deep`,
+          (value as { loc: Loc }).loc,
+        ),
+      );
       return { kind: 'error', loc: statement.loc };
     }
     for (const key in value) {

@@ -7,10 +7,29 @@ export const MAX_NESTING = 128;
 
 /** Statement keywords that, first on a line, surely begin a new statement. */
 const SYNC_WORDS = new Set([
-  'subsystem', 'routine', 'simpleroutine', 'procedure', 'simpleprocedure', 'function', 'type',
-  'import', 'uimport', 'simport', 'dimport', 'iimport', 'skip', 'serverprefix', 'userprefix',
-  'serverdemux', 'rcsid', 'nowaittime', 'nosendtime', 'usespecialreplyport', 'consumeonsenderror',
-  'usertypelimit', 'onstacklimit',
+  'subsystem',
+  'routine',
+  'simpleroutine',
+  'procedure',
+  'simpleprocedure',
+  'function',
+  'type',
+  'import',
+  'uimport',
+  'simport',
+  'dimport',
+  'iimport',
+  'skip',
+  'serverprefix',
+  'userprefix',
+  'serverdemux',
+  'rcsid',
+  'nowaittime',
+  'nosendtime',
+  'usespecialreplyport',
+  'consumeonsenderror',
+  'usertypelimit',
+  'onstacklimit',
 ]);
 
 /** Advances over whitespace and C comments (the grammar's `_`). */
@@ -69,7 +88,12 @@ export function resyncPoint(text: string, start: number, failPos: number): numbe
     if (isWordStart(c)) {
       let end = pos + 1;
       while (end < text.length && isWordChar(text.charCodeAt(end))) end++;
-      if (pos >= failPos && pos > first && firstOnLine(text, pos) && SYNC_WORDS.has(text.slice(pos, end).toLowerCase())) {
+      if (
+        pos >= failPos &&
+        pos > first &&
+        firstOnLine(text, pos) &&
+        SYNC_WORDS.has(text.slice(pos, end).toLowerCase())
+      ) {
         return pos;
       }
       pos = end;

@@ -11,21 +11,60 @@ import type { Expectation } from './generated/mig-parser.js';
 
 /** Keywords that start a statement; all of them together read as "a statement". */
 const STATEMENT_WORDS = [
-  'subsystem', 'routine', 'simpleroutine', 'procedure', 'simpleprocedure', 'function', 'skip', 'type',
-  'import', 'uimport', 'simport', 'dimport', 'iimport', 'serverprefix', 'userprefix', 'serverdemux',
-  'error', 'rcsid', 'msgoption', 'waittime', 'nowaittime', 'sendtime', 'nosendtime',
-  'usespecialreplyport', 'consumeonsenderror', 'usertypelimit', 'onstacklimit',
+  'subsystem',
+  'routine',
+  'simpleroutine',
+  'procedure',
+  'simpleprocedure',
+  'function',
+  'skip',
+  'type',
+  'import',
+  'uimport',
+  'simport',
+  'dimport',
+  'iimport',
+  'serverprefix',
+  'userprefix',
+  'serverdemux',
+  'error',
+  'rcsid',
+  'msgoption',
+  'waittime',
+  'nowaittime',
+  'sendtime',
+  'nosendtime',
+  'usespecialreplyport',
+  'consumeonsenderror',
+  'usertypelimit',
+  'onstacklimit',
 ];
 
 /** What can open a type spec; all of them together read as "a type". */
-const TYPE_START = ["'^'", "'array'", "'struct'", "'c_string'", "'('", 'IPC type name', 'identifier'];
+const TYPE_START = [
+  "'^'",
+  "'array'",
+  "'struct'",
+  "'c_string'",
+  "'('",
+  'IPC type name',
+  'identifier',
+];
 const TYPE_START_EXTRA = ["'PointerTo'", "'PointerToIfNot'", "'ValueOf'", 'number'];
 
 /** What can open an argument; together "an argument". */
 const ARGUMENT_START = ['argument direction', 'identifier', "'UserImpl'", "'ServerImpl'"];
 
 /** Annotations after a type spec; together "a type annotation". */
-const ANNOTATION_WORDS = ["'ctype'", "'cusertype'", "'cservertype'", "'intran'", "'outtran'", "'destructor'", "'intranpayload'"];
+const ANNOTATION_WORDS = [
+  "'ctype'",
+  "'cusertype'",
+  "'cservertype'",
+  "'intran'",
+  "'outtran'",
+  "'destructor'",
+  "'intranpayload'",
+];
 
 /** What can open an integer expression; together "an integer expression". */
 const EXPRESSION_START = ['number', 'identifier', "'('", 'unary operator'];
@@ -34,7 +73,23 @@ const EXPRESSION_START = ['number', 'identifier', "'('", 'unary operator'];
 const BINARY_OPERATORS = ["'|'", "'^'", "'&'", "'<<'", "'>>'", "'+'", "'-'", "'*'", "'/'", "'%'"];
 
 /** Punctuation in the order messages list it. */
-const PUNCTUATION_ORDER = [';', ',', ')', ']', '}', ':', '=', '(', '[', '{', '|', '^', '*', '<', '"'];
+const PUNCTUATION_ORDER = [
+  ';',
+  ',',
+  ')',
+  ']',
+  '}',
+  ':',
+  '=',
+  '(',
+  '[',
+  '{',
+  '|',
+  '^',
+  '*',
+  '<',
+  '"',
+];
 
 /** How one expectation reads in a message (a character class reads as its characters). */
 function describe(e: Expectation): string[] {
@@ -47,14 +102,21 @@ function describe(e: Expectation): string[] {
       return ['end of file'];
     case 'class':
       // Peggy turns `"+" / "-"` into a class; name each character as the literal it was.
-      return (e.parts ?? []).map((p) => (Array.isArray(p) ? `'${p[0]}'…'${p[1]}'` : `'${String(p)}'`));
+      return (e.parts ?? []).map((p) =>
+        Array.isArray(p) ? `'${p[0]}'…'${p[1]}'` : `'${String(p)}'`,
+      );
     default:
       return [];
   }
 }
 
 /** Replaces a whole family of expectations by one phrase when all of its members are present. */
-function fold(items: Set<string>, family: string[], phrase: string, alsoAbsorb: string[] = []): void {
+function fold(
+  items: Set<string>,
+  family: string[],
+  phrase: string,
+  alsoAbsorb: string[] = [],
+): void {
   if (!family.every((f) => items.has(f))) return;
   for (const f of [...family, ...alsoAbsorb]) items.delete(f);
   items.add(phrase);
@@ -70,7 +132,8 @@ export function describeExpected(expected: readonly Expectation[]): string {
   for (const e of expected) for (const d of describe(e)) items.add(d);
   // Keywords are matched case-insensitively; compare them lower-cased for the statement family.
   const lowerKeywords = new Map<string, string>();
-  for (const item of items) if (/^'[A-Za-z_]+'$/.test(item)) lowerKeywords.set(item.slice(1, -1).toLowerCase(), item);
+  for (const item of items)
+    if (/^'[A-Za-z_]+'$/.test(item)) lowerKeywords.set(item.slice(1, -1).toLowerCase(), item);
   if (STATEMENT_WORDS.every((w) => lowerKeywords.has(w))) {
     for (const w of STATEMENT_WORDS) items.delete(lowerKeywords.get(w)!);
     items.delete("';'");

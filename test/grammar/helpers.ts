@@ -9,7 +9,9 @@ import type { Range } from '../../generator/source.js';
 
 /** A deep copy of `value` without any `loc`/`directionLoc` field (for shape comparisons). */
 export function withoutLocs<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value, (key, v) => (key === 'loc' || key === 'directionLoc' ? undefined : v)));
+  return JSON.parse(
+    JSON.stringify(value, (key, v) => (key === 'loc' || key === 'directionLoc' ? undefined : v)),
+  );
 }
 
 /** Parses `text` (no preprocessing), expects no diagnostics, returns the statements. */

@@ -10,12 +10,19 @@ const ref = (name: string) => ({ kind: 'typeRef', name: id(name) });
 
 describe('subsystem', () => {
   it('reads name and base', () => {
-    expect(shapes('subsystem calc 4000;')).toEqual([{ kind: 'subsystem', modifiers: [], name: id('calc'), base: num(4000) }]);
+    expect(shapes('subsystem calc 4000;')).toEqual([
+      { kind: 'subsystem', modifiers: [], name: id('calc'), base: num(4000) },
+    ]);
   });
 
   it('keeps KernelUser/KernelServer as written, in order', () => {
     expect(shapes('Subsystem KernelServer kerneluser mach 2000;')).toEqual([
-      { kind: 'subsystem', modifiers: [id('KernelServer'), id('kerneluser')], name: id('mach'), base: num(2000) },
+      {
+        kind: 'subsystem',
+        modifiers: [id('KernelServer'), id('kerneluser')],
+        name: id('mach'),
+        base: num(2000),
+      },
     ]);
   });
 
@@ -25,7 +32,12 @@ describe('subsystem', () => {
         kind: 'subsystem',
         modifiers: [],
         name: id('s'),
-        base: { kind: 'binary', op: '+', left: num(1000), right: { kind: 'binary', op: '*', left: num(2), right: num(3) } },
+        base: {
+          kind: 'binary',
+          op: '+',
+          left: num(1000),
+          right: { kind: 'binary', op: '*', left: num(2), right: num(3) },
+        },
       },
     ]);
   });
@@ -45,7 +57,9 @@ describe('routines', () => {
         kind: 'routine',
         routineKind: 'function',
         name: id('f'),
-        args: [{ kind: 'argument', direction: 'none', name: id('p'), type: ref('port_t'), flags: [] }],
+        args: [
+          { kind: 'argument', direction: 'none', name: id('p'), type: ref('port_t'), flags: [] },
+        ],
         returns: ref('kern_return_t'),
       },
     ]);
@@ -53,9 +67,24 @@ describe('routines', () => {
 
   it('reads every argument direction and normalises it to lower case', () => {
     const directions = [
-      'in', 'out', 'inout', 'requestport', 'replyport', 'sreplyport', 'ureplyport', 'waittime', 'sendtime',
-      'msgoption', 'msgseqno', 'sectoken', 'serversectoken', 'usersectoken', 'audittoken', 'serveraudittoken',
-      'useraudittoken', 'servercontexttoken',
+      'in',
+      'out',
+      'inout',
+      'requestport',
+      'replyport',
+      'sreplyport',
+      'ureplyport',
+      'waittime',
+      'sendtime',
+      'msgoption',
+      'msgseqno',
+      'sectoken',
+      'serversectoken',
+      'usersectoken',
+      'audittoken',
+      'serveraudittoken',
+      'useraudittoken',
+      'servercontexttoken',
     ];
     const text = `routine r(${directions.map((d, i) => `${d.toUpperCase()} a${i}: t`).join('; ')});`;
     const [routine] = shapes(text) as Array<{ args: Array<{ direction: string }> }>;
@@ -64,17 +93,42 @@ describe('routines', () => {
 
   it('reads an argument without a direction as direction none', () => {
     const [routine] = shapes('routine r(server: mach_port_t);') as Array<{ args: unknown[] }>;
-    expect(routine.args).toEqual([{ kind: 'argument', direction: 'none', name: id('server'), type: ref('mach_port_t'), flags: [] }]);
+    expect(routine.args).toEqual([
+      {
+        kind: 'argument',
+        direction: 'none',
+        name: id('server'),
+        type: ref('mach_port_t'),
+        flags: [],
+      },
+    ]);
   });
 
   it('takes a direction word followed by ":" as the argument name', () => {
     const [routine] = shapes('routine r(out: int);') as Array<{ args: unknown[] }>;
-    expect(routine.args).toEqual([{ kind: 'argument', direction: 'none', name: id('out'), type: ref('int'), flags: [] }]);
+    expect(routine.args).toEqual([
+      { kind: 'argument', direction: 'none', name: id('out'), type: ref('int'), flags: [] },
+    ]);
   });
 
   it('reads every flag, dealloc[] as a variable flag', () => {
-    const flags = ['dealloc', 'notdealloc', 'servercopy', 'countinout', 'samecount', 'retcode', 'physicalcopy', 'overwrite', 'auto', 'const', 'islong', 'isnotlong'];
-    const [routine] = shapes(`routine r(a: t, ${flags.join(', ')}, Dealloc[ ]);`) as Array<{ args: Array<{ flags: unknown[] }> }>;
+    const flags = [
+      'dealloc',
+      'notdealloc',
+      'servercopy',
+      'countinout',
+      'samecount',
+      'retcode',
+      'physicalcopy',
+      'overwrite',
+      'auto',
+      'const',
+      'islong',
+      'isnotlong',
+    ];
+    const [routine] = shapes(`routine r(a: t, ${flags.join(', ')}, Dealloc[ ]);`) as Array<{
+      args: Array<{ flags: unknown[] }>;
+    }>;
     expect(routine.args[0].flags).toEqual([
       ...flags.map((flag) => ({ kind: 'flag', flag, variable: false })),
       { kind: 'flag', flag: 'dealloc', variable: true },
@@ -82,10 +136,26 @@ describe('routines', () => {
   });
 
   it("reads Apple's UserImpl/ServerImpl trailer arguments", () => {
-    const [routine] = shapes('routine r(p: port_t; ServerImpl tok: audit_token_t; userimpl u: t);') as Array<{ args: unknown[] }>;
+    const [routine] = shapes(
+      'routine r(p: port_t; ServerImpl tok: audit_token_t; userimpl u: t);',
+    ) as Array<{ args: unknown[] }>;
     expect(routine.args.slice(1)).toEqual([
-      { kind: 'argument', direction: 'none', impl: 'serverimpl', name: id('tok'), type: ref('audit_token_t'), flags: [] },
-      { kind: 'argument', direction: 'none', impl: 'userimpl', name: id('u'), type: ref('t'), flags: [] },
+      {
+        kind: 'argument',
+        direction: 'none',
+        impl: 'serverimpl',
+        name: id('tok'),
+        type: ref('audit_token_t'),
+        flags: [],
+      },
+      {
+        kind: 'argument',
+        direction: 'none',
+        impl: 'userimpl',
+        name: id('u'),
+        type: ref('t'),
+        flags: [],
+      },
     ]);
   });
 
@@ -114,12 +184,16 @@ describe('routines', () => {
   });
 
   it('reads a native type in argument position', () => {
-    const [routine] = shapes('routine r(p: port_t; in x: PointerTo(struct foo));') as Array<{ args: Array<{ type: unknown }> }>;
+    const [routine] = shapes('routine r(p: port_t; in x: PointerTo(struct foo));') as Array<{
+      args: Array<{ type: unknown }>;
+    }>;
     expect(routine.args[1].type).toEqual({ kind: 'native', form: 'pointerto', type: 'struct foo' });
   });
 
   it('reads an empty argument list', () => {
-    expect(shapes('simpleroutine r();')).toEqual([{ kind: 'routine', routineKind: 'simpleroutine', name: id('r'), args: [] }]);
+    expect(shapes('simpleroutine r();')).toEqual([
+      { kind: 'routine', routineKind: 'simpleroutine', name: id('r'), args: [] },
+    ]);
   });
 });
 
@@ -131,7 +205,11 @@ describe('skip', () => {
 
 describe('imports', () => {
   it('reads every import kind with both delimiters', () => {
-    expect(shapes('import <mach/std_types.h>; UImport "u.h"; simport <s.h>; dimport "d.h"; iimport <i.h>;')).toEqual([
+    expect(
+      shapes(
+        'import <mach/std_types.h>; UImport "u.h"; simport <s.h>; dimport "d.h"; iimport <i.h>;',
+      ),
+    ).toEqual([
       { kind: 'import', which: 'import', file: 'mach/std_types.h', delimiter: 'angle' },
       { kind: 'import', which: 'uimport', file: 'u.h', delimiter: 'quote' },
       { kind: 'import', which: 'simport', file: 's.h', delimiter: 'angle' },
@@ -143,7 +221,9 @@ describe('imports', () => {
 
 describe('one-value statements', () => {
   const option = (option: string, keyword: string, value?: unknown) =>
-    value === undefined ? { kind: 'option', option, keyword: id(keyword) } : { kind: 'option', option, keyword: id(keyword), value };
+    value === undefined
+      ? { kind: 'option', option, keyword: id(keyword) }
+      : { kind: 'option', option, keyword: id(keyword), value };
 
   it('reads names, strings, raw words, numbers and bare keywords', () => {
     expect(

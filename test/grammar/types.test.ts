@@ -21,9 +21,31 @@ describe('type specs', () => {
 
   it('reads every MACH_MSG_TYPE name of both dialects, case-sensitively', () => {
     const names = [
-      'UNSTRUCTURED', 'BIT', 'BOOLEAN', 'INTEGER_8', 'INTEGER_16', 'INTEGER_32', 'INTEGER_64', 'INTEGER_128', 'REAL',
-      'REAL_32', 'REAL_64', 'CHAR', 'BYTE', 'STRING', 'STRING_C', 'MOVE_RECEIVE', 'COPY_SEND', 'MAKE_SEND',
-      'MOVE_SEND', 'MAKE_SEND_ONCE', 'MOVE_SEND_ONCE', 'PORT_NAME', 'PORT_RECEIVE', 'PORT_SEND', 'PORT_SEND_ONCE',
+      'UNSTRUCTURED',
+      'BIT',
+      'BOOLEAN',
+      'INTEGER_8',
+      'INTEGER_16',
+      'INTEGER_32',
+      'INTEGER_64',
+      'INTEGER_128',
+      'REAL',
+      'REAL_32',
+      'REAL_64',
+      'CHAR',
+      'BYTE',
+      'STRING',
+      'STRING_C',
+      'MOVE_RECEIVE',
+      'COPY_SEND',
+      'MAKE_SEND',
+      'MOVE_SEND',
+      'MAKE_SEND_ONCE',
+      'MOVE_SEND_ONCE',
+      'PORT_NAME',
+      'PORT_RECEIVE',
+      'PORT_SEND',
+      'PORT_SEND_ONCE',
       'POLYMORPHIC',
     ].map((n) => `MACH_MSG_TYPE_${n}`);
     for (const name of names) expect(spec(name)).toEqual(ipc(name));
@@ -58,10 +80,26 @@ describe('type specs', () => {
   });
 
   it('reads the four array bounds', () => {
-    expect(spec('array[16] of char')).toEqual({ kind: 'array', bound: { kind: 'fixed', size: num(16) }, element: ref('char') });
-    expect(spec('array[*:1024] of int')).toEqual({ kind: 'array', bound: { kind: 'bounded', max: num(1024) }, element: ref('int') });
-    expect(spec('array[] of int')).toEqual({ kind: 'array', bound: { kind: 'unbounded' }, element: ref('int') });
-    expect(spec('ARRAY [ * ] OF int')).toEqual({ kind: 'array', bound: { kind: 'unbounded' }, element: ref('int') });
+    expect(spec('array[16] of char')).toEqual({
+      kind: 'array',
+      bound: { kind: 'fixed', size: num(16) },
+      element: ref('char'),
+    });
+    expect(spec('array[*:1024] of int')).toEqual({
+      kind: 'array',
+      bound: { kind: 'bounded', max: num(1024) },
+      element: ref('int'),
+    });
+    expect(spec('array[] of int')).toEqual({
+      kind: 'array',
+      bound: { kind: 'unbounded' },
+      element: ref('int'),
+    });
+    expect(spec('ARRAY [ * ] OF int')).toEqual({
+      kind: 'array',
+      bound: { kind: 'unbounded' },
+      element: ref('int'),
+    });
   });
 
   it('nests prefixes outermost first', () => {
@@ -96,8 +134,17 @@ describe('type specs', () => {
 
   it("reads Apple's native types", () => {
     expect(spec('PointerTo(char)')).toEqual({ kind: 'native', form: 'pointerto', type: 'char' });
-    expect(spec('PointerToIfNot(struct foo, NULL)')).toEqual({ kind: 'native', form: 'pointertoifnot', type: 'struct foo', badValue: 'NULL' });
-    expect(spec('ValueOf(unsigned long)')).toEqual({ kind: 'native', form: 'valueof', type: 'unsigned long' });
+    expect(spec('PointerToIfNot(struct foo, NULL)')).toEqual({
+      kind: 'native',
+      form: 'pointertoifnot',
+      type: 'struct foo',
+      badValue: 'NULL',
+    });
+    expect(spec('ValueOf(unsigned long)')).toEqual({
+      kind: 'native',
+      form: 'valueof',
+      type: 'unsigned long',
+    });
   });
 });
 
@@ -119,8 +166,18 @@ describe('annotations', () => {
         { kind: 'ctype', ctype: id('mach_port_t') },
         { kind: 'cusertype', ctype: id('task_user_t') },
         { kind: 'cservertype', ctype: id('task_server_t') },
-        { kind: 'intran', transType: id('task_t'), func: id('convert_port_to_task'), serverType: id('mach_port_t') },
-        { kind: 'outtran', serverType: id('mach_port_t'), func: id('convert_task_to_port'), transType: id('task_t') },
+        {
+          kind: 'intran',
+          transType: id('task_t'),
+          func: id('convert_port_to_task'),
+          serverType: id('mach_port_t'),
+        },
+        {
+          kind: 'outtran',
+          serverType: id('mach_port_t'),
+          func: id('convert_task_to_port'),
+          transType: id('task_t'),
+        },
         { kind: 'destructor', func: id('task_deallocate'), transType: id('task_t') },
         { kind: 'intranpayload', transType: id('task_t'), func: id('task_from_payload') },
       ],
@@ -129,14 +186,17 @@ describe('annotations', () => {
 });
 
 describe('integer expressions', () => {
-  const bound = (text: string) => (spec(`array[${text}] of int`) as { bound: { size: unknown } }).bound.size;
+  const bound = (text: string) =>
+    (spec(`array[${text}] of int`) as { bound: { size: unknown } }).bound.size;
   const bin = (op: string, left: unknown, right: unknown) => ({ kind: 'binary', op, left, right });
 
   it("follows C's precedence and left associativity", () => {
     expect(bound('1+2*3')).toEqual(bin('+', num(1), bin('*', num(2), num(3))));
     expect(bound('(1+2)*3')).toEqual(bin('*', bin('+', num(1), num(2)), num(3)));
     expect(bound('8-2-1')).toEqual(bin('-', bin('-', num(8), num(2)), num(1)));
-    expect(bound('1<<4|2&3^4')).toEqual(bin('|', bin('<<', num(1), num(4)), bin('^', bin('&', num(2), num(3)), num(4))));
+    expect(bound('1<<4|2&3^4')).toEqual(
+      bin('|', bin('<<', num(1), num(4)), bin('^', bin('&', num(2), num(3)), num(4))),
+    );
     expect(bound('7%4/2')).toEqual(bin('/', bin('%', num(7), num(4)), num(2)));
   });
 
@@ -144,7 +204,11 @@ describe('integer expressions', () => {
     expect(bound('-~+N')).toEqual({
       kind: 'unary',
       op: '-',
-      operand: { kind: 'unary', op: '~', operand: { kind: 'unary', op: '+', operand: { kind: 'name', name: 'N' } } },
+      operand: {
+        kind: 'unary',
+        op: '~',
+        operand: { kind: 'unary', op: '+', operand: { kind: 'name', name: 'N' } },
+      },
     });
   });
 
