@@ -36,3 +36,19 @@ export {
   type FormatOptions,
 } from './diagnostics.js';
 export { SourceSet, plainRange, type Loc, type Range } from './source.js';
+export { checkDefs, type CheckOptions, type CheckResult } from './check/check.js';
+export { compileDefs, type CompileInput, type CompileOptions, type CompileResult } from './check/compile.js';
+export type * as ir from './check/ir.js';
+export { layoutInterface, layoutRoutine } from './layout/layout.js';
+export type * as layout from './layout/types.js';
+export { formatJson, inspectJson, inspectText } from './layout/report.js';
+export {
+  HEADER_FIELDS,
+  MACH_SIZES,
+  DESCRIPTOR_FIELDS,
+  DESCRIPTOR_TYPE,
+  TRAILER_ELEMENTS,
+  MINIMUM_TRAILER_SIZE,
+  MACH_NOTIFY_SEND_ONCE,
+} from './layout/types.js';
+export { CHECK_DIAGNOSTICS } from './check/codes.js';

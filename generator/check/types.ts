@@ -286,11 +286,11 @@ export class TypeTable {
     if (this.options.beforeLookup && !this.options.beforeLookup(name)) return undefined;
     const entry = this.named.get(name.name);
     if (!entry) {
-      const notes =
+      const hint =
         this.ctx.dialect === 'apple' && GNU_BUILTIN_NAMES.includes(name.name)
-          ? [{ message: `'${name.name}' is built into GNU's MIG, not Apple's (check with --dialect gnu, or declare it)` }]
-          : [];
-      this.ctx.error('check-undefined-type', `type '${name.name}' is not defined`, name.loc, notes);
+          ? ` ('${name.name}' is built into GNU's MIG, not Apple's: declare it, or check with --dialect gnu)`
+          : '';
+      this.ctx.error('check-undefined-type', `type '${name.name}' is not defined${hint}`, name.loc);
       return undefined;
     }
     return entry.type;

@@ -8,7 +8,7 @@ import type { CliIO, Verb } from '../cli.js';
 import { compileDefs } from '../check/compile.js';
 import type { Dialect } from '../check/ir.js';
 import { formatDiagnostics } from '../diagnostics.js';
-import { inspectJson, inspectText } from '../layout/report.js';
+import { formatJson, inspectJson, inspectText } from '../layout/report.js';
 import { FRONT_END_HELP, inputPath, parseCommandLine, usageError } from './options.js';
 
 const usage = `usage: tsmig inspect FILE [options]
@@ -33,7 +33,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
   if (dialect !== 'apple' && dialect !== 'gnu') return usageError('inspect', `--dialect ${dialect}: expected apple or gnu`, io);
   const result = compileDefs({ file: inputPath(cmd.files[0], io) }, { ...cmd.frontEnd, dialect: dialect as Dialect });
   if (result.diagnostics.length) io.stderr(formatDiagnostics(result.diagnostics, result.sources.lookup, { color: io.color }));
-  if (cmd.flags.has('--json')) io.stdout(JSON.stringify(inspectJson(result.ir, result.layouts), null, 2) + '\n');
+  if (cmd.flags.has('--json')) io.stdout(formatJson(inspectJson(result.ir, result.layouts)));
   else io.stdout(inspectText(result.ir, result.layouts));
   return result.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
 }

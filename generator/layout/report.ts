@@ -22,6 +22,33 @@ export function inspectJson(ir: InterfaceIR, layouts: InterfaceLayout): unknown 
   };
 }
 
+/**
+ * JSON text with two-space indentation where a value spans lines, and any
+ * object or array whose one-line form fits in `width` columns kept on one
+ * line (locations, IPC names, short field records), so reports stay short.
+ */
+export function formatJson(value: unknown, width = 120): string {
+  return write(value, '', 0) + '\n';
+
+  function write(v: unknown, indent: string, used: number): string {
+    const flat = JSON.stringify(v);
+    if (flat === undefined) return 'null';
+    if (v === null || typeof v !== 'object' || flat.length + used <= width) return flat;
+    const inner = indent + '  ';
+    if (Array.isArray(v)) {
+      if (v.length === 0) return '[]';
+      return `[\n${v.map((x) => inner + write(x, inner, inner.length)).join(',\n')}\n${indent}]`;
+    }
+    const entries = Object.entries(v).filter(([, x]) => x !== undefined);
+    if (entries.length === 0) return '{}';
+    const lines = entries.map(([k, x]) => {
+      const key = `${JSON.stringify(k)}: `;
+      return inner + key + write(x, inner, inner.length + key.length);
+    });
+    return `{\n${lines.join(',\n')}\n${indent}}`;
+  }
+}
+
 /** A readable report: the subsystem, then per routine a table for each message. */
 export function inspectText(ir: InterfaceIR, layouts: InterfaceLayout): string {
   const lines: string[] = [];
