@@ -413,7 +413,7 @@ export class Expander {
           else for (let j = start; j < end; j++) out.push(wrap(toks[j], j === start ? b.flags & F_WS : toks[j].flags));
           continue;
         }
-        if (end === start) item = raw ? [new Tok(TK_PLACEMARKER, '', 0, name.origin)] : [];
+        if (end === start) item = raw ? [new Tok(TK_PLACEMARKER, '', b.flags & F_WS, name.origin)] : [];
         else {
           item = new Array<Tok>(end - start);
           for (let j = start; j < end; j++) {
@@ -439,7 +439,9 @@ export class Expander {
     const lhs = out.pop();
     const rhs = item[0];
     if (lhs === undefined || lhs.kind === TK_PLACEMARKER) {
-      for (const t of item) out.push(t);
+      // The result stands where the left operand stood, spacing included.
+      const spacing = lhs === undefined ? 0 : lhs.flags & F_WS;
+      for (let j = 0; j < item.length; j++) out.push(j === 0 ? item[j].with((item[j].flags & ~F_WS) | spacing, item[j].origin) : item[j]);
       return;
     }
     if (rhs === undefined || rhs.kind === TK_PLACEMARKER) {
