@@ -68,6 +68,9 @@ class FileChecker {
   private readonly routineNames = new Map<string, Loc>();
   private nextNumber = 0;
   private hasUseSpecialReplyPort = false;
+  /** Where UseSpecialReplyPort was turned on, and whether its misuse in a kernel interface was reported. */
+  private specialReplyPortAt?: Loc;
+  private specialReplyPortReported = false;
   private userTypeLimit: number | null = null;
   private onStackLimit: number | null = null;
 
@@ -180,6 +183,16 @@ class FileChecker {
         { message: 'previous declaration is here', loc: previous },
       ]);
     } else this.routineNames.set(stmt.name.name, stmt.name.loc);
+    const kernel = this.env.kernelUser || this.env.kernelServer;
+    if (this.env.useSpecialReplyPort && kernel && stmt.routineKind === 'routine' && !this.specialReplyPortReported) {
+      this.ctx.error(
+        'check-special-reply-kernel',
+        'UseSpecialReplyPort cannot be used in a KernelUser or KernelServer interface',
+        this.specialReplyPortAt ?? stmt.loc,
+        [{ message: `routine '${stmt.name.name}' would use it`, loc: stmt.name.loc }],
+      );
+      this.specialReplyPortReported = true;
+    }
     // Checked now, against the types and options declared so far (a later redefinition doesn't change it).
     const number = this.nextNumber++;
     this.routines.push(this.routineChecker.check(stmt, { ...this.env }, number, 0));
@@ -268,6 +281,7 @@ class FileChecker {
         const n = number();
         this.env.useSpecialReplyPort = n !== null && n !== 0;
         this.hasUseSpecialReplyPort ||= this.env.useSpecialReplyPort;
+        if (this.env.useSpecialReplyPort) this.specialReplyPortAt = stmt.loc;
         return;
       }
       case 'consumeonsenderror': {

@@ -44,8 +44,8 @@ export function compileDefs(input: CompileInput, options: CompileOptions = {}): 
     'file' in input ? preprocessFile(input.file, ppOptions) : preprocessText(input.text, input.fileName, ppOptions);
   const parsed = parseMapped(pp.text, fileName, (start, end) => pp.locate(start, end));
   const checked = checkDefs(parsed.file, { dialect, file: fileName });
-  // An entry file that could not be read was reported; checking its empty text would only add noise.
-  const entryRead = pp.dependencies.length > 0;
+  // An entry file that could not be read was reported (without a location); checking its empty text would only add noise.
+  const entryRead = !pp.diagnostics.some((d) => d.code === 'pp-file-not-found' && d.loc === undefined);
   const diagnostics = [...pp.diagnostics, ...parsed.diagnostics, ...(entryRead ? checked.diagnostics : [])];
   let layouts: InterfaceLayout;
   try {

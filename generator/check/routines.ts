@@ -214,7 +214,7 @@ export class RoutineChecker {
     if (!failed()) {
       simpleRequest = !rt.args.some((a) => has(a.kind, F.request) && a.type && isDescriptorData(a.type));
       simpleReply = !rt.args.some((a) => has(a.kind, F.reply) && a.type && isDescriptorData(a.type));
-      this.finish(rt, env, simpleRequest, stmt);
+      this.finish(rt, env, simpleRequest);
     }
     const invalid = failed();
     return this.toIr(rt, stmt, env, kind, number, base, invalid, simpleRequest, simpleReply);
@@ -849,7 +849,7 @@ export class RoutineChecker {
   }
 
   /** The rest of MIG's routine pass, run only on routines without errors. */
-  private finish(rt: Rt, env: RoutineEnv, simpleRequest: boolean, stmt: RoutineStmt): void {
+  private finish(rt: Rt, env: RoutineEnv, simpleRequest: boolean): void {
     const overwrite = rt.args.find((a) => a.flags & Fl.overwrite);
     if (overwrite && env.kernelUser) {
       this.ctx.error('check-overwrite-kerneluser', 'overwrite arguments are not supported in a KernelUser interface', overwrite.loc);
@@ -860,9 +860,6 @@ export class RoutineChecker {
     // A RetCode-flagged argument of a complex simpleroutine request is read but not laid out.
     if (rt.retCodeArg && !simpleRequest) {
       rt.retCodeArg.kind = Base.retCode | F.userArg | F.serverArg | F.sendRcv;
-    }
-    if (env.useSpecialReplyPort && !rt.oneWay && (env.kernelUser || env.kernelServer)) {
-      this.ctx.error('check-special-reply-kernel', 'UseSpecialReplyPort cannot be used in a KernelUser or KernelServer interface', stmt.loc);
     }
   }
 

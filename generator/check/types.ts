@@ -355,7 +355,7 @@ export class TypeTable {
           `the two IPC types have different sizes (${sent.bits} and ${received.bits} bits)`,
           spec.loc,
         );
-        bits = 0;
+        return this.shortDecl(sent.value, sent.name, received.receivedValue, received.receivedName, 0, spec.loc, true);
       }
     }
     if (bits === 0) {

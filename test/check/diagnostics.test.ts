@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { checkDefs } from '../../generator/check/check.js';
 import { CHECK_DIAGNOSTICS } from '../../generator/check/codes.js';
 import type { DefsFile } from '../../generator/parse/ast.js';
-import { expectClean, expectDiagnostic } from './helpers.js';
+import { compile, expectClean, expectDiagnostic } from './helpers.js';
 
 /** Codes exercised below; a test at the end checks every documented code is here. */
 const tested = new Set<string>();
@@ -380,11 +380,13 @@ describe('routines', () => {
       message: 'overwrite arguments are not supported',
       at: '2:27',
     });
-    expectCode('subsystem KernelServer t 1;\nUseSpecialReplyPort 1;\nroutine r(p: mach_port_t);', {
+    expectCode('subsystem KernelServer t 1;\nUseSpecialReplyPort 1;\nroutine r(p: mach_port_t);\nroutine q(p: mach_port_t);', {
       code: 'check-special-reply-kernel',
       message: 'UseSpecialReplyPort cannot be used',
-      at: '3:1',
+      at: '2:1',
     });
+    const { diagnostics } = compile('subsystem KernelServer t 1;\nUseSpecialReplyPort 1;\nroutine r(p: mach_port_t);\nroutine q(p: mach_port_t);');
+    expect(diagnostics.filter((d) => d.code === 'check-special-reply-kernel')).toHaveLength(1);
   });
 
   it('warns about a timeout without ConsumeOnSendError (Apple only)', () => {
