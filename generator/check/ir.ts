@@ -123,12 +123,12 @@ export interface IrType {
   /** For a bounded out-of-line array, the maximum element count the receiver accepts; null otherwise. */
   oolMaxCount: number | null;
   /**
-   * For arrays (inline, out-of-line, of ports): the element the count is
-   * measured in, with its own facts. Null for scalars, ports and strings'
-   * characters are described by `shape`.
+   * What a count counts (MIG's element type), for variable arrays (inline,
+   * out-of-line, of ports) and arrays of descriptors; null otherwise (a fixed
+   * inline array is described by `shape`).
    */
   arrayElement: IrType | null;
-  /** For an array: elements of `arrayElement` (fixed length or maximum; 0 unbounded). */
+  /** With `arrayElement`: how many of them fit (the bound; 0 unbounded; the descriptor count for arrays of descriptors). */
   arrayLength: number;
   /** A port whose disposition is chosen at run time: `sent`, `received`, `both` or `none`. */
   polymorphic: 'none' | 'sent' | 'received' | 'both';

@@ -106,8 +106,6 @@ interface Rt {
   waitTime?: Arg;
   msgOption?: Arg;
   retCodeArg?: Arg;
-  retCode: Arg;
-  errorsBefore: number;
 }
 
 function newArg(name: string, kind: number, type: MigType | undefined, loc: Loc): Arg {
@@ -200,8 +198,6 @@ export class RoutineChecker {
       name: stmt.name.name,
       oneWay: kind === 'simpleroutine',
       args: [ndr, retCode, ...stmt.args.map((a) => this.explicitArg(a))],
-      retCode,
-      errorsBefore,
     };
     this.previousArg = undefined;
     this.kernelModes = { user: env.kernelUser, server: env.kernelServer };

@@ -40,7 +40,7 @@ import type { IrTranslation, IrType, IrTypeShape, Signedness } from './ir.js';
 const MIG_DESCRIPTOR_UNIT = 12;
 
 /** Padding that brings `bytes` to a multiple of 4 (MIG's machine_padding). */
-export function padTo4(bytes: number): number {
+function padTo4(bytes: number): number {
   return bytes & 3 ? 4 - (bytes & 3) : 0;
 }
 
@@ -802,21 +802,17 @@ function freezeShape(s: DraftShape, sub: (inner: MigType) => IrType): IrTypeShap
 }
 
 /**
- * The element an array's count is measured in (MIG's itElement for arrays):
- * present for variable arrays, fixed arrays, arrays of descriptors.
+ * The element a count is measured in (MIG's itElement): present for
+ * variable arrays, whose count travels with them, and for arrays of
+ * descriptors. Fixed inline arrays are described by their shape alone.
  */
-export function arrayElementOf(t: MigType): MigType | null {
-  if (!t.element) return null;
-  if (t.varArray || t.kpdNumber > 1) return t.element;
-  if (!t.struct && !t.string && t.number > 1 && t.element.number < t.number) return t.element;
-  if (!t.inLine && t.element.number < t.number) return t.element;
-  return null;
+function arrayElementOf(t: MigType): MigType | null {
+  return t.element && (t.varArray || t.kpdNumber > 1) ? t.element : null;
 }
 
 function arrayLengthOf(t: MigType, element: MigType): number {
-  if (t.kpdNumber > 1 || (!t.inLine && element.inLine === false)) return t.varArray ? t.oolNumber : t.kpdNumber;
-  if (element.number === 0) return 0;
-  return Math.floor(t.number / element.number);
+  if (t.kpdNumber > 1) return t.varArray ? t.oolNumber : t.kpdNumber;
+  return element.number === 0 ? 0 : Math.floor(t.number / element.number);
 }
 
 function polymorphicOf(t: MigType): IrType['polymorphic'] {
@@ -865,12 +861,11 @@ function fallbackCType(t: MigType): string {
   }
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freezes a plain-data value and everything inside it. */
+export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value as object)) deepFreeze(v);
   }
   return value;
 }
-
-export { deepFreeze };
