@@ -13,6 +13,15 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileDefs } from '../../generator/check/compile.js';
+import {
+  DESCRIPTOR_FIELDS,
+  DESCRIPTOR_TYPE,
+  HEADER_FIELDS,
+  MACH_NOTIFY_SEND_ONCE,
+  MACH_SIZES,
+  MINIMUM_TRAILER_SIZE,
+  TRAILER_ELEMENTS,
+} from '../../generator/layout/types.js';
 import { failedAsserts, layoutAsserts } from './c-structs.js';
 
 const SDK = join(homedir(), '.cache', 'tsmig-macsdk');
@@ -117,5 +126,49 @@ describe.each(['x86_64', 'arm64'] as const)("Apple's headers agree with tsmig's 
     console.log(
       `apple-oracle ${target}: ${routines} routines compared, ${routines - quirky.size} match exactly; explained Apple quirks: ${[...mismatched].join(', ') || 'none'}`,
     );
+  });
+});
+
+describe.each(['x86_64', 'arm64'] as const)("Apple's headers agree with tsmig's Mach constants (%s)", (target) => {
+  it.skipIf(skipReason !== '')(`header, descriptors, trailer elements, error reply ${skipReason}`, () => {
+    const lines = ['#include <mach/mach.h>', '#include <mach/mig_errors.h>', '#include <stddef.h>'];
+    const eq = (expr: string, value: number) => lines.push(`static_assert(${expr} == ${value}, "${expr.replace(/"/g, '')} == ${value}");`);
+    eq('sizeof(mach_msg_header_t)', MACH_SIZES.header);
+    for (const f of HEADER_FIELDS) eq(`offsetof(mach_msg_header_t, ${f.name})`, f.offset);
+    eq('sizeof(mach_msg_body_t)', MACH_SIZES.body);
+    eq('sizeof(NDR_record_t)', MACH_SIZES.ndr);
+    eq('sizeof(mach_msg_port_descriptor_t)', MACH_SIZES.portDescriptor);
+    eq('sizeof(mach_msg_ool_descriptor_t)', MACH_SIZES.oolDescriptor);
+    eq('sizeof(mach_msg_ool_ports_descriptor_t)', MACH_SIZES.oolPortsDescriptor);
+    eq('offsetof(mach_msg_ool_descriptor_t, size)', DESCRIPTOR_FIELDS.ool.find((f) => f.name === 'size')!.offset);
+    eq('offsetof(mach_msg_ool_ports_descriptor_t, count)', DESCRIPTOR_FIELDS.oolPorts.find((f) => f.name === 'count')!.offset);
+    eq('sizeof(mig_reply_error_t)', MACH_SIZES.migReplyError);
+    eq('offsetof(mig_reply_error_t, RetCode)', MACH_SIZES.header + MACH_SIZES.ndr);
+    eq('sizeof(mach_msg_trailer_t)', MINIMUM_TRAILER_SIZE);
+    const member = { seqno: 'msgh_seqno', sender: 'msgh_sender', audit: 'msgh_audit', context: 'msgh_context' } as const;
+    const trailerType = {
+      seqno: 'mach_msg_seqno_trailer_t',
+      sender: 'mach_msg_security_trailer_t',
+      audit: 'mach_msg_audit_trailer_t',
+      context: 'mach_msg_context_trailer_t',
+    } as const;
+    for (const [name, e] of Object.entries(TRAILER_ELEMENTS) as Array<[keyof typeof member, (typeof TRAILER_ELEMENTS)['seqno']]>) {
+      eq(`offsetof(mach_msg_max_trailer_t, ${member[name]})`, e.offset);
+      eq(`sizeof(((mach_msg_max_trailer_t *)0)->${member[name]})`, e.size);
+      eq(`sizeof(${trailerType[name]})`, e.trailerSize);
+      eq(`REQUESTED_TRAILER_SIZE(MACH_RCV_TRAILER_ELEMENTS(${e.rcvElements}))`, e.trailerSize);
+    }
+    eq('MACH_NOTIFY_SEND_ONCE', MACH_NOTIFY_SEND_ONCE);
+    eq('MACH_MSG_PORT_DESCRIPTOR', DESCRIPTOR_TYPE.port);
+    eq('MACH_MSG_OOL_DESCRIPTOR', DESCRIPTOR_TYPE.ool);
+    eq('MACH_MSG_OOL_PORTS_DESCRIPTOR', DESCRIPTOR_TYPE.oolPorts);
+    const file = join(work, `constants-${target}.cc`);
+    writeFileSync(file, lines.join('\n') + '\n');
+    const clangTarget = target === 'arm64' ? 'arm64-apple-macos11' : 'x86_64-apple-macos11';
+    const res = spawnSync('clang++-16', [`--target=${clangTarget}`, '-isysroot', SDK, '-fsyntax-only', '-ferror-limit=0', '-w', file], {
+      encoding: 'utf8',
+    });
+    expect(res.stderr).toBe('');
+    expect(res.status).toBe(0);
   });
 });
