@@ -5,10 +5,15 @@
 // MIG's `-list` prints for the same file and macros. The same files in
 // Apple's dialect must say which GNU-only syntax has no Apple layout.
 
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileDefs } from '../../generator/check/compile.js';
 import {
   DEFINE_SETS,
+  GNU_MIG,
   GNUMACH_INCLUDE,
   gnumachDefsFiles,
   gnuMigList,
@@ -29,7 +34,13 @@ function tsmig(input: { file: string } | { text: string; fileName: string }, def
 const INCOMPLETE_ALONE: Record<string, string> = {
   'mach/default_pager_types.defs': 'uses vm_size_t and vm_offset_t without including mach_types.defs',
   'mach_debug/mach_debug_types.defs': 'uses rpc_vm_size_t without including mach_types.defs',
+  'mach/x86_64/machine_types.defs': 'uses uint32_t and friends without including std_types.defs',
 };
+
+/** The wrapper GNU MIG needs around a file of types alone. */
+function wrapper(file: string): string {
+  return `subsystem tsmig_wrapper 0;\n#include "${file}"\n`;
+}
 
 function hasSubsystem(file: string, defines: Array<[string, string]>): boolean {
   return tsmig({ file }, defines).ir.subsystem !== null;
@@ -42,7 +53,7 @@ describe.each(DEFINE_SETS)('gnumach .defs, $name', ({ defines }) => {
       let r = tsmig({ file }, defines);
       if (r.ir.subsystem === null) {
         // A type-only file, wrapped in a subsystem as GNU MIG needs it.
-        r = tsmig({ text: `subsystem tsmig_wrapper 0;\n#include "${file}"\n`, fileName: 'wrapper.defs' }, defines);
+        r = tsmig({ text: wrapper(file), fileName: 'wrapper.defs' }, defines);
       }
       expect(r.diagnostics.filter((d) => d.code.endsWith('internal-error')), file).toEqual([]);
       const errors = r.diagnostics.filter((d) => d.severity === 'error');
@@ -76,6 +87,24 @@ describe.each(DEFINE_SETS)('gnumach .defs, $name', ({ defines }) => {
       compared += ours.length;
     }
     expect(compared).toBeGreaterThan(100);
+  });
+});
+
+describe('gnumach type-only files', () => {
+  it.skipIf(listSkipReason !== '')(`are accepted or rejected as GNU MIG does ${listSkipReason}`, () => {
+    const work = mkdtempSync(join(tmpdir(), 'tsmig-wrapped-'));
+    try {
+      for (const file of files.filter((f) => !hasSubsystem(f, DEFINE_SETS[0].defines))) {
+        const wrapped = join(work, 'wrapper.defs');
+        writeFileSync(wrapped, wrapper(file));
+        const gnuAccepts = spawnSync(GNU_MIG, ['-n', '-D__x86_64__=1', `-I${GNUMACH_INCLUDE}`, wrapped], { cwd: work }).status === 0;
+        const r = tsmig({ text: wrapper(file), fileName: 'wrapper.defs' }, DEFINE_SETS[0].defines);
+        expect(!r.diagnostics.some((d) => d.severity === 'error'), file).toBe(gnuAccepts);
+        expect(file.slice(GNUMACH_INCLUDE.length + 1) in INCOMPLETE_ALONE, file).toBe(!gnuAccepts);
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
 
