@@ -64,9 +64,19 @@ export class CheckContext {
     return value;
   }
 
+  /** MIG's own expressions know decimal numbers, + - * / and parentheses; tsmig accepts more, with a warning. */
+  private extension(what: string, loc: Loc): void {
+    this.warning(
+      'check-expression-extension',
+      `${what} is not part of MIG's integer expressions (numbers, + - * / and parentheses): tsmig accepts it, Apple's and GNU's MIG do not`,
+      loc,
+    );
+  }
+
   private evalExpr(expr: Expr): number | undefined {
     switch (expr.kind) {
       case 'number':
+        if (/^0x/i.test(expr.text)) this.extension('a hexadecimal number', expr.loc);
         return expr.value;
       case 'name':
         this.error(
@@ -76,6 +86,7 @@ export class CheckContext {
         );
         return undefined;
       case 'unary': {
+        this.extension(`unary '${expr.op}'`, expr.loc);
         const v = this.evalExpr(expr.operand);
         if (v === undefined) return undefined;
         if (expr.op === '-') return -v;
@@ -83,6 +94,7 @@ export class CheckContext {
         return v;
       }
       case 'binary': {
+        if (!['+', '-', '*', '/'].includes(expr.op)) this.extension(`'${expr.op}'`, expr.loc);
         const l = this.evalExpr(expr.left);
         const r = this.evalExpr(expr.right);
         if (l === undefined || r === undefined) return undefined;

@@ -155,6 +155,21 @@ describe('types', () => {
     expectCode(`${S}type a = array[N] of int;`, { code: 'check-not-a-number', message: "'N' is not a number", at: '2:16' });
   });
 
+  it('warns about expressions beyond what MIG evaluates', () => {
+    expectCode(`${S}type a = array[1 << 4] of int;`, {
+      code: 'check-expression-extension',
+      message: "'<<' is not part of MIG's integer expressions",
+      at: '2:16',
+      severity: 'warning',
+    });
+    expectCode(`${S}type a = array[0x10] of int;`, {
+      code: 'check-expression-extension',
+      message: 'a hexadecimal number',
+      at: '2:16',
+      severity: 'warning',
+    });
+  });
+
   it('rejects negative sizes and division by zero', () => {
     expectCode(`${S}type a = array[2-3] of int;`, { code: 'check-bad-number', message: 'not -1', at: '2:16' });
     expectCode(`${S}type a = array[2/0] of int;`, { code: 'check-bad-number', message: 'division by zero', at: '2:16' });
