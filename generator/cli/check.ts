@@ -6,7 +6,7 @@ import type { CliIO, Verb } from '../cli.js';
 import { formatDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { parseFile } from '../parse/frontend.js';
 import type { SourceSet } from '../source.js';
-import { FRONT_END_HELP, inputPath, parseCommandLine, usageError } from './options.js';
+import { FRONT_END_HELP, parseCommandLine, preprocessOptions, usageError } from './options.js';
 
 const usage = `usage: tsmig check FILE… [options]
 
@@ -24,8 +24,9 @@ async function run(args: string[], io: CliIO): Promise<number> {
   if ('error' in cmd) return usageError('check', cmd.error, io);
   const diagnostics: Diagnostic[] = [];
   const sources: SourceSet[] = [];
+  const options = preprocessOptions(cmd, io);
   for (const file of cmd.files) {
-    const result = parseFile(inputPath(file, io), cmd.frontEnd);
+    const result = parseFile(file, options);
     diagnostics.push(...result.diagnostics);
     sources.push(result.sources);
   }
