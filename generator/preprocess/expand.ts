@@ -90,6 +90,9 @@ function wholeArray(toks: Tok[]): Arg {
   return { toks, start: 0, end: toks.length };
 }
 
+/** The variable arguments of an invocation that gave none at all (GNU `, ## __VA_ARGS__` then drops the comma). */
+const OMITTED: Arg = { toks: [], start: 0, end: 0 };
+
 /** State shared by all frames of one expansion. */
 interface RunState {
   budget: number;
@@ -98,6 +101,8 @@ interface RunState {
   ifMode: boolean;
   /** A `defined` operator was malformed (the expression is already reported). */
   failed: boolean;
+  /** The first macro this run expanded (named when the budget runs out). */
+  root: string | null;
 }
 
 class Frame {
@@ -130,14 +135,14 @@ export class Expander {
    * goes to `sink`, in order.
    */
   expandAt(name: Tok, base: TokenSource, sink: (tok: Tok) => void): void {
-    const top = new Frame(null, -1, base, { budget: EXPANSION_BUDGET, aborted: false, ifMode: false, failed: false });
+    const top = new Frame(null, -1, base, { budget: EXPANSION_BUDGET, aborted: false, ifMode: false, failed: false, root: null });
     this.process(top, name, sink);
     this.run(top, sink);
   }
 
   /** Fully expands a directive's operands (with `defined` as an operator when `ifMode`). */
   expandList(toks: Tok[], ifMode: boolean): ListResult {
-    const state: RunState = { budget: EXPANSION_BUDGET, aborted: false, ifMode, failed: false };
+    const state: RunState = { budget: EXPANSION_BUDGET, aborted: false, ifMode, failed: false, root: null };
     const top = new Frame(null, -1, null, state);
     top.contexts.push(new Context(toks, null));
     const out: Tok[] = [];
@@ -341,9 +346,13 @@ export class Expander {
       args.length = 0;
       return true;
     }
-    if (args.length === want) return true;
+    if (args.length === want) {
+      // `V()` for `V(...)` counts as omitting the variable arguments (as GCC).
+      if (want === 1 && m.variadic && args[0].end === args[0].start) args[0] = OMITTED;
+      return true;
+    }
     if (m.variadic && args.length === want - 1) {
-      args.push(wholeArray([]));
+      args.push(OMITTED);
       return true;
     }
     const message =
@@ -406,14 +415,14 @@ export class Expander {
         const raw = pasteOp !== null || (i + 1 < body.length && isPaste(body[i + 1]));
         const src = raw || expanded[k] === undefined ? args[k] : wholeArray(expanded[k]);
         const { toks, start, end } = src;
-        // GNU: `, ## __VA_ARGS__` drops the comma when the variable arguments are empty.
+        // GNU: `, ## __VA_ARGS__` drops the comma when the variable arguments are left out.
         if (pasteOp !== null && m.variadic && k === m.params.length - 1 && i >= 2 && isPunct(body[i - 2], ',')) {
           pasteOp = null;
-          if (end === start) out.pop();
+          if (args[k] === OMITTED) out.pop();
           else for (let j = start; j < end; j++) out.push(wrap(toks[j], j === start ? b.flags & F_WS : toks[j].flags));
           continue;
         }
-        if (end === start) item = raw ? [new Tok(TK_PLACEMARKER, '', 0, name.origin)] : [];
+        if (end === start) item = raw ? [new Tok(TK_PLACEMARKER, '', b.flags & F_WS, name.origin)] : [];
         else {
           item = new Array<Tok>(end - start);
           for (let j = start; j < end; j++) {
@@ -439,7 +448,9 @@ export class Expander {
     const lhs = out.pop();
     const rhs = item[0];
     if (lhs === undefined || lhs.kind === TK_PLACEMARKER) {
-      for (const t of item) out.push(t);
+      // The result stands where the left operand stood, spacing included.
+      const spacing = lhs === undefined ? 0 : lhs.flags & F_WS;
+      for (let j = 0; j < item.length; j++) out.push(j === 0 ? item[j].with((item[j].flags & ~F_WS) | spacing, item[j].origin) : item[j]);
       return;
     }
     if (rhs === undefined || rhs.kind === TK_PLACEMARKER) {
@@ -462,12 +473,13 @@ export class Expander {
   /** Pushes a replacement for rescanning, disabling its macro; enforces the budget. */
   private push(f: Frame, m: MacroDef, name: Tok, toks: Tok[]): void {
     const state = f.state;
+    state.root ??= m.name;
     state.budget -= toks.length + 1;
     if (state.budget < 0) {
       this.host.report(
         'error',
         'pp-expansion-too-large',
-        `expansion of macro '${m.name}' produces more than ${EXPANSION_BUDGET} tokens; the rest is dropped`,
+        `expansion of macro '${state.root}' produces more than ${EXPANSION_BUDGET} tokens; the rest is dropped`,
         name.origin,
       );
       state.aborted = true;

@@ -94,7 +94,7 @@ class ExprParser {
     const q = this.toks[this.pos++];
     const take = c.v !== 0n;
     const a = this.comma(evaluate && take);
-    if (!this.isOp(':')) this.fail('pp-if-syntax', "expected ':' in conditional expression", this.toks[this.pos] ?? q);
+    if (!this.isOp(':')) this.fail('pp-if-syntax', "expected ':' in conditional expression", this.toks[this.pos] ?? this.toks[this.pos - 1] ?? q);
     this.pos++;
     const b = this.conditional(evaluate && !take);
     const u = a.u || b.u;

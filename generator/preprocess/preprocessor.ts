@@ -361,8 +361,8 @@ export class Preprocessor implements ExpandHost {
         return;
       case 'ifdef':
       case 'ifndef': {
-        const id = this.macroOperand(fs, name, dirOrigin);
-        const cond = id !== null && this.macros.has(id) === (name === 'ifdef');
+        const operand = this.macroOperand(fs, name, dirOrigin);
+        const cond = operand !== null && this.macros.has(operand.name) === (name === 'ifdef');
         this.pushCond(fs, name, dirOrigin, cond);
         return;
       }
@@ -447,17 +447,17 @@ export class Preprocessor implements ExpandHost {
   }
 
   private undef(fs: FileState, dirOrigin: number): void {
-    const name = this.macroOperand(fs, 'undef', dirOrigin);
-    if (name === null) return;
-    const prev = this.macros.get(name);
+    const operand = this.macroOperand(fs, 'undef', dirOrigin);
+    if (operand === null) return;
+    const prev = this.macros.get(operand.name);
     if (prev !== undefined && prev.builtin !== BUILTIN_NONE) {
-      this.report('warning', 'pp-builtin-macro', `undefining builtin macro '${name}'`, this.lastTokenOrigin(fs));
+      this.report('warning', 'pp-builtin-macro', `undefining builtin macro '${operand.name}'`, operand.origin);
     }
-    this.macros.delete(name);
+    this.macros.delete(operand.name);
   }
 
   /** The identifier operand of `#ifdef`, `#ifndef`, `#undef` (null, reported, when missing or wrong). */
-  private macroOperand(fs: FileState, directive: string, dirOrigin: number): string | null {
+  private macroOperand(fs: FileState, directive: string, dirOrigin: number): { name: string; origin: number } | null {
     const lx = fs.lexer;
     const kind = lx.nextInLine();
     if (kind === TK_EOL) {
@@ -478,17 +478,12 @@ export class Preprocessor implements ExpandHost {
       return null;
     }
     this.extraTokens(fs, directive);
-    return name;
+    return { name, origin };
   }
 
   /** An origin at the end of the current directive line (for "missing" problems). */
   private lineEndOrigin(fs: FileState): number {
     return this.origins.addFile(fs.inst, fs.lexer.pos, 0);
-  }
-
-  private lastTokenOrigin(fs: FileState): number {
-    const lx = fs.lexer;
-    return this.origins.addFile(fs.inst, lx.start, lx.end - lx.start);
   }
 
   // ---- Conditionals -----------------------------------------------------
