@@ -8,7 +8,7 @@ import { formatDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { compileDefs } from '../check/compile.js';
 import type { Dialect } from '../check/ir.js';
 import type { SourceSet } from '../source.js';
-import { FRONT_END_HELP, inputPath, parseCommandLine, usageError } from './options.js';
+import { FRONT_END_HELP, parseCommandLine, preprocessOptions, usageError } from './options.js';
 
 const usage = `usage: tsmig check FILE… [options]
 
@@ -30,8 +30,9 @@ async function run(args: string[], io: CliIO): Promise<number> {
   if (dialect !== 'apple' && dialect !== 'gnu') return usageError('check', `--dialect ${dialect}: expected apple or gnu`, io);
   const diagnostics: Diagnostic[] = [];
   const sources: SourceSet[] = [];
+  const options = preprocessOptions(cmd, io);
   for (const file of cmd.files) {
-    const result = compileDefs({ file: inputPath(file, io) }, { ...cmd.frontEnd, dialect: dialect as Dialect });
+    const result = compileDefs({ file }, { ...options, dialect: dialect as Dialect });
     diagnostics.push(...result.diagnostics);
     sources.push(result.sources);
   }

@@ -9,7 +9,7 @@ import { compileDefs } from '../check/compile.js';
 import type { Dialect } from '../check/ir.js';
 import { formatDiagnostics } from '../diagnostics.js';
 import { formatJson, inspectJson, inspectText } from '../layout/report.js';
-import { FRONT_END_HELP, inputPath, parseCommandLine, usageError } from './options.js';
+import { FRONT_END_HELP, parseCommandLine, preprocessOptions, usageError } from './options.js';
 
 const usage = `usage: tsmig inspect FILE [options]
 
@@ -31,7 +31,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
   if ('error' in cmd) return usageError('inspect', cmd.error, io);
   const dialect = cmd.values.get('--dialect') ?? 'apple';
   if (dialect !== 'apple' && dialect !== 'gnu') return usageError('inspect', `--dialect ${dialect}: expected apple or gnu`, io);
-  const result = compileDefs({ file: inputPath(cmd.files[0], io) }, { ...cmd.frontEnd, dialect: dialect as Dialect });
+  const result = compileDefs({ file: cmd.files[0] }, { ...preprocessOptions(cmd, io), dialect: dialect as Dialect });
   if (result.diagnostics.length) io.stderr(formatDiagnostics(result.diagnostics, result.sources.lookup, { color: io.color }));
   if (cmd.flags.has('--json')) io.stdout(formatJson(inspectJson(result.ir, result.layouts)));
   else io.stdout(inspectText(result.ir, result.layouts));

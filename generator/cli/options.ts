@@ -1,11 +1,13 @@
 // CLI: the options every verb that reads .defs shares (-I, -D, -U,
 // --target, -undef), parsed in one place so `check`, `parse`, `preprocess`
-// and later `inspect`/`gen` accept exactly the same spellings. Pure: no
-// file system, no output; a bad command line is a returned message, never
-// a throw.
+// and later `inspect`/`gen` accept exactly the same spellings, and turned
+// into the preprocessor's options. No output and no file access here; a bad
+// command line is a returned message, never a throw.
 
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { CliIO } from '../cli.js';
+import { nodeFileHost, type FileHost } from '../preprocess/host.js';
+import type { PreprocessOptions } from '../preprocess/index.js';
 
 /** The preprocessor's view of the command line (matches generator/preprocess `PreprocessOptions`). */
 export interface FrontEndOptions {
@@ -148,11 +150,18 @@ export function usageError(verb: string, message: string, io: CliIO): number {
 }
 
 /**
- * The path to open for a file operand: as given when the CLI runs in the
- * process's own directory (so messages show what the user typed), resolved
- * against `io.cwd` otherwise.
+ * The preprocessor options for a parsed command line. Relative paths (files,
+ * -I directories) are relative to `io.cwd`; messages name files as the user
+ * typed them.
  */
-export function inputPath(file: string, io: CliIO): string {
-  if (isAbsolute(file) || resolve(io.cwd) === process.cwd()) return file;
-  return relative(process.cwd(), resolve(io.cwd, file));
+export function preprocessOptions(cmd: ParsedCommandLine, io: CliIO): PreprocessOptions {
+  const cwd = resolve(io.cwd);
+  if (cwd === process.cwd()) return { ...cmd.frontEnd };
+  // Tests and embedders run the CLI for another directory: read through it.
+  const inCwd = (path: string) => (isAbsolute(path) ? path : join(cwd, path));
+  const host: FileHost = {
+    readFile: (path) => nodeFileHost.readFile(inCwd(path)),
+    realpath: (path) => nodeFileHost.realpath!(inCwd(path)),
+  };
+  return { ...cmd.frontEnd, host };
 }

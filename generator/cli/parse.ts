@@ -7,7 +7,7 @@ import type { CliIO, Verb } from '../cli.js';
 import { formatDiagnostics } from '../diagnostics.js';
 import { parseFile } from '../parse/frontend.js';
 import { plainRange, type Range } from '../source.js';
-import { FRONT_END_HELP, inputPath, parseCommandLine, usageError } from './options.js';
+import { FRONT_END_HELP, parseCommandLine, preprocessOptions, usageError } from './options.js';
 
 const usage = `usage: tsmig parse FILE [--json] [options]
 
@@ -29,7 +29,7 @@ const LOCATION_KEYS = new Set(['loc', 'directionLoc']);
 async function run(args: string[], io: CliIO): Promise<number> {
   const cmd = parseCommandLine(args, { flags: ['--json'], maxFiles: 1 });
   if ('error' in cmd) return usageError('parse', cmd.error, io);
-  const result = parseFile(inputPath(cmd.files[0], io), cmd.frontEnd);
+  const result = parseFile(cmd.files[0], preprocessOptions(cmd, io));
   const json = JSON.stringify(
     result.ast,
     (key, value) => (LOCATION_KEYS.has(key) ? plainRange(value as Range) : value),

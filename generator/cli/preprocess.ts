@@ -5,7 +5,7 @@
 import type { CliIO, Verb } from '../cli.js';
 import { formatDiagnostics } from '../diagnostics.js';
 import { preprocessFile } from '../preprocess/index.js';
-import { FRONT_END_HELP, inputPath, parseCommandLine, usageError } from './options.js';
+import { FRONT_END_HELP, parseCommandLine, preprocessOptions, usageError } from './options.js';
 
 const usage = `usage: tsmig preprocess FILE [options]
 
@@ -22,7 +22,7 @@ ${FRONT_END_HELP}
 async function run(args: string[], io: CliIO): Promise<number> {
   const cmd = parseCommandLine(args, { maxFiles: 1 });
   if ('error' in cmd) return usageError('preprocess', cmd.error, io);
-  const result = preprocessFile(inputPath(cmd.files[0], io), cmd.frontEnd);
+  const result = preprocessFile(cmd.files[0], preprocessOptions(cmd, io));
   io.stdout(result.text.endsWith('\n') || result.text === '' ? result.text : `${result.text}\n`);
   io.stderr(formatDiagnostics(result.diagnostics, result.sources.lookup, { color: io.color }));
   return result.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;

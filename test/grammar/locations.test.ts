@@ -2,7 +2,15 @@
 // comments excluded, the last token included, across lines.
 
 import { describe, expect, it } from 'vitest';
-import type { Argument, NamedTypeDecl, RoutineStmt, TypeStmt } from '../../generator/parse/ast.js';
+import type {
+  Argument,
+  BinaryExpr,
+  Expr,
+  NamedTypeDecl,
+  RoutineStmt,
+  TypeStmt,
+  UnaryExpr,
+} from '../../generator/parse/ast.js';
 import { parseText } from '../../generator/parse/index.js';
 import { parseOk, span } from './helpers.js';
 
@@ -49,6 +57,16 @@ describe('locations', () => {
     expect(span(pointer.target.loc)).toBe('6:11-6:25');
     expect(span(pointer.target.element.loc)).toBe('6:22-6:25');
     expect(span(decl.annotations[0].loc)).toBe('7:4-7:16');
+  });
+
+  it('spans expressions from first to last operand, parentheses of operands included', () => {
+    const [t] = parseOk('type t = array[ -(1 + 2) * 3 ] of int;') as [TypeStmt];
+    const product = (t.decl.spec as { bound: { size: Expr } }).bound.size as BinaryExpr;
+    expect(span(product.loc)).toBe('1:17-1:29');
+    const negation = product.left as UnaryExpr;
+    expect(span(negation.loc)).toBe('1:17-1:25');
+    expect(span(negation.operand.loc)).toBe('1:19-1:24');
+    expect(span(product.right.loc)).toBe('1:28-1:29');
   });
 
   it('names the file it was given', () => {
