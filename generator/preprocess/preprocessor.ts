@@ -93,7 +93,8 @@ class FileState {
     readonly dir: string,
     /** Index in the search list where the file was found (-1: not through the list), for `#include_next`. */
     readonly searchIndex: number,
-    readonly realpath: string,
+    /** The absolute path: the file's identity on the include stack. */
+    readonly key: string,
     readonly includedFrom: number,
   ) {}
 }
@@ -110,7 +111,10 @@ export class Preprocessor implements ExpandHost {
   private readonly expander = new Expander(this);
   private readonly stack: FileState[] = [];
   private readonly texts = new Map<string, FileRecord | null>();
+  private readonly realpaths = new Map<string, string>();
+  /** Canonical paths of files that must not be entered again (#import, #pragma once). */
   private readonly onceFiles = new Set<string>();
+  /** Absolute paths of every file entered. */
   private readonly enteredFiles = new Set<string>();
   private readonly searchDirs: string[];
   private counter = 0;
@@ -207,9 +211,15 @@ export class Preprocessor implements ExpandHost {
     return text;
   }
 
+  /** The host's canonical path (asked only when include-once needs it: it may cost system calls). */
   private realpath(path: string): string {
-    const host = this.options.host;
-    return host.realpath ? host.realpath(path) : resolve(path);
+    let real = this.realpaths.get(path);
+    if (real === undefined) {
+      const host = this.options.host;
+      real = host.realpath ? host.realpath(path) : resolve(path);
+      this.realpaths.set(path, real);
+    }
+    return real;
   }
 
   private addDependency(path: string): void {
@@ -232,8 +242,8 @@ export class Preprocessor implements ExpandHost {
       this.addDependency(path);
     }
     const inst = this.origins.addInstance({ file: record, presumedName: path, lineDelta: 0, includedFrom });
-    const realpath = virtual ? path : this.realpath(path);
-    this.enteredFiles.add(realpath);
+    const key = virtual ? path : resolve(path);
+    this.enteredFiles.add(key);
     // A byte-order mark is not part of the text.
     const start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
     let state: FileState | null = null;
@@ -242,7 +252,7 @@ export class Preprocessor implements ExpandHost {
       (code, message, s, e, severity) => this.report(severity, code, message, this.origins.addFile(state!.inst, s, e - s)),
       start,
     );
-    state = new FileState(lexer, record, inst, dir, searchIndex, realpath, includedFrom);
+    state = new FileState(lexer, record, inst, dir, searchIndex, key, includedFrom);
     this.stack.push(state);
   }
 
@@ -382,7 +392,7 @@ export class Preprocessor implements ExpandHost {
       }
       case 'pragma': {
         const toks = this.lineTokens(fs);
-        if (toks.length === 1 && toks[0].kind === TK_IDENT && toks[0].text === 'once') this.onceFiles.add(fs.realpath);
+        if (toks.length === 1 && toks[0].kind === TK_IDENT && toks[0].text === 'once') this.onceFiles.add(this.realpath(fs.record.path));
         return;
       }
       case 'ident':
@@ -646,18 +656,19 @@ export class Preprocessor implements ExpandHost {
       this.report('error', 'pp-include-not-found', `'${spec.name}' file not found`, spec.origin);
       return;
     }
-    const realpath = this.realpath(found.path);
-    if (this.onceFiles.has(realpath)) return;
+    if (this.onceFiles.size > 0 && this.onceFiles.has(this.realpath(found.path))) return;
     if (directive === 'import') {
-      if (this.enteredFiles.has(realpath)) return;
-      this.onceFiles.add(realpath);
+      const real = this.realpath(found.path);
+      if ([...this.enteredFiles].some((entered) => this.realpath(entered) === real)) return;
+      this.onceFiles.add(real);
     }
+    const key = resolve(found.path);
     if (this.stack.length >= MAX_INCLUDE_DEPTH) {
       this.report('error', 'pp-include-depth', `#include nested more than ${MAX_INCLUDE_DEPTH} levels deep`, spec.origin);
       return;
     }
     // A file may re-enter itself (guarded headers do, harmlessly); the third time is a cycle.
-    const open = this.stack.filter((s) => s.realpath === realpath);
+    const open = this.stack.filter((s) => s.key === key);
     if (open.length >= 2) {
       const from = this.stack.indexOf(open[open.length - 1]);
       const cycle = [...this.stack.slice(from).map((s) => s.record.path), found.path].join(' -> ');
