@@ -41,6 +41,11 @@ const CLEAN = file(
   'clean.defs',
   'subsystem calc 4000;\ntype int = MACH_MSG_TYPE_INTEGER_32;\nroutine add(server: mach_port_t; a: int; out b: int);\n',
 );
+// Clean for `check` too: every type it uses is declared.
+const SOUND = file(
+  'sound.defs',
+  'subsystem calc 4000;\ntype int = MACH_MSG_TYPE_INTEGER_32;\ntype mach_port_t = MACH_MSG_TYPE_COPY_SEND;\nroutine add(server: mach_port_t; a: int; out b: int);\n',
+);
 const BROKEN = file(
   'broken.defs',
   'subsystem calc 4000;\nroutine add(server: mach_port_t; a int);\nskip;\n',
@@ -58,11 +63,11 @@ file('inc/calc_types.defs', '');
 
 describe('tsmig check', () => {
   it('is silent and exits 0 on a clean file', async () => {
-    expect(await tsmig('check', CLEAN)).toEqual({ status: 0, stdout: '', stderr: '' });
+    expect(await tsmig('check', SOUND)).toEqual({ status: 0, stdout: '', stderr: '' });
   });
 
   it('prints each error with its excerpt and exits 1', async () => {
-    const r = await tsmig('check', CLEAN, BROKEN);
+    const r = await tsmig('check', SOUND, BROKEN);
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
@@ -197,7 +202,7 @@ describe('bin/tsmig.js', () => {
 
   it('exits with the verb status and writes to the real streams', () => {
     expect(
-      execFileSync(process.execPath, [bin, 'check', CLEAN], { cwd: dir, encoding: 'utf8' }),
+      execFileSync(process.execPath, [bin, 'check', SOUND], { cwd: dir, encoding: 'utf8' }),
     ).toBe('');
     const broken = spawnSync(process.execPath, [bin, 'check', BROKEN], {
       cwd: dir,
