@@ -602,11 +602,11 @@ export class RoutineChecker {
   }
 
   private addCount(rt: Rt, i: number, arg: Arg, t: MigType): void {
-    if (t.kpdNumber > 1 && t.element?.varArray) {
-      // An array of variable out-of-line regions needs one count per region.
+    if (t.kpdNumber > 1 && !t.inLine && (t.varArray || t.element?.varArray)) {
+      // Per-region counts (or a count of regions) have no consistent receiver checks in Apple's MIG.
       this.ctx.error(
         'check-unsupported',
-        `'${arg.name}': an array of variable-sized out-of-line arrays needs per-element counts, which tsmig does not support`,
+        `'${arg.name}': an array of out-of-line regions whose number or sizes vary needs per-element counts, which tsmig does not support`,
         arg.loc,
       );
       return;

@@ -114,7 +114,11 @@ export interface TrailerLayout {
   size: number;
 }
 
-/** One check a receiver makes before trusting a message, with the error MIG returns. */
+/**
+ * One check a receiver makes before trusting a message, with the error MIG
+ * returns. Checks on a descriptor field that holds several descriptors (an
+ * array of ports or of regions) apply to each of them.
+ */
 export type ReceiverCheck =
   | { check: 'replyId'; expected: number; serverDiedId: number; error: 'MIG_REPLY_MISMATCH'; serverDiedError: 'MIG_SERVER_DIED' }
   | { check: 'complexBit'; complex: boolean; error: MigCheckError }
@@ -122,7 +126,7 @@ export type ReceiverCheck =
   | { check: 'size'; exact: number; error: MigCheckError }
   | { check: 'sizeRange'; min: number; max: number; error: MigCheckError }
   | { check: 'errorReply'; size: number; note: string }
-  | { check: 'descriptorType'; field: string; index?: number; kind: 'port' | 'ool' | 'oolPorts'; error: 'MIG_TYPE_ERROR' }
+  | { check: 'descriptorType'; field: string; kind: 'port' | 'ool' | 'oolPorts'; error: 'MIG_TYPE_ERROR' }
   | { check: 'disposition'; field: string; accepted: number[]; acceptedNames: string[]; error: 'MIG_TYPE_ERROR' }
   | { check: 'oolSize'; field: string; bytes: number; error: 'MIG_TYPE_ERROR' }
   | { check: 'oolPortCount'; field: string; count: number; error: 'MIG_TYPE_ERROR' }

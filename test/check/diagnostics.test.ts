@@ -379,6 +379,11 @@ describe('routines', () => {
       message: 'per-element counts',
       at: '3:27',
     });
+    expectCode(`${S}type c = array[*:4] of ^array[8] of char;\nroutine r(p: mach_port_t; x: c);`, {
+      code: 'check-unsupported',
+      message: 'whose number or sizes vary',
+      at: '3:27',
+    });
   });
 
   it('rejects SameCount arrays of different bounds', () => {
