@@ -195,7 +195,7 @@ class FileChecker {
     }
     // Checked now, against the types and options declared so far (a later redefinition doesn't change it).
     const number = this.nextNumber++;
-    this.routines.push(this.routineChecker.check(stmt, { ...this.env }, number, 0));
+    this.routines.push(this.routineChecker.check(stmt, { ...this.env }, number));
   }
 
   private skipStatement(stmt: SkipStmt): void {

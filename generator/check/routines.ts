@@ -184,9 +184,10 @@ export class RoutineChecker {
 
   /**
    * Checks one routine statement. `number` is its position among the
-   * subsystem's ids; `base` the subsystem base.
+   * subsystem's ids; its ids are given from base 0 (the file checker adds
+   * the subsystem base, known only at the end of the file).
    */
-  check(stmt: RoutineStmt, env: RoutineEnv, number: number, base: number): IrRoutine {
+  check(stmt: RoutineStmt, env: RoutineEnv, number: number): IrRoutine {
     const errorsBefore = this.ctx.diags.errorCount;
     const kind = this.routineKind(stmt);
     const ndr = newArg('NDR_record', Base.ndr, this.ndrType, stmt.loc);
@@ -213,7 +214,7 @@ export class RoutineChecker {
       this.finish(rt, env, simpleRequest);
     }
     const invalid = failed();
-    return this.toIr(rt, stmt, env, kind, number, base, invalid, simpleRequest, simpleReply);
+    return this.toIr(rt, stmt, env, kind, number, invalid, simpleRequest, simpleReply);
   }
 
   private routineKind(stmt: RoutineStmt): 'routine' | 'simpleroutine' {
@@ -909,7 +910,6 @@ export class RoutineChecker {
     env: RoutineEnv,
     kind: 'routine' | 'simpleroutine',
     number: number,
-    base: number,
     invalid: boolean,
     simpleRequest: boolean,
     simpleReply: boolean,
@@ -944,8 +944,8 @@ export class RoutineChecker {
       kind,
       oneWay: rt.oneWay,
       number,
-      id: base + number,
-      replyId: base + number + 100,
+      id: number,
+      replyId: number + 100,
       userName: env.userPrefix + rt.name,
       serverName: env.serverPrefix + rt.name,
       errorProc: env.errorProc,
