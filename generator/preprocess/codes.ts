@@ -3,6 +3,8 @@
 
 /** The stable `code` of each preprocessor diagnostic. */
 export const PreprocessCodes = {
+  /** The run could not go on (the file host threw, or an engine limit was hit); no location. */
+  stopped: 'pp-stopped',
   /** A built-in macro (`__FILE__`, `__LINE__`, …) is redefined or undefined (warning). */
   builtinMacro: 'pp-builtin-macro',
   /** `defined` in `#if` without an identifier, or without its `)`. */

@@ -132,14 +132,21 @@ export class Preprocessor implements ExpandHost {
   /** Preprocesses `text` as the file `name` (read from `path` when `text` is undefined). */
   run(name: string, text: string | undefined): DriverResult {
     this.entryName = name;
-    this.defineBuiltins();
-    const entryText = text ?? this.readFile(name, false);
-    this.addDependency(name);
-    if (entryText === undefined) {
-      this.diags.error(PreprocessCodes.fileNotFound, `cannot read '${name}'`);
-    } else {
-      this.enter(name, entryText, -1, -1, dirname(name));
-      this.runMain();
+    try {
+      this.defineBuiltins();
+      const entryText = text ?? this.readFile(name, false);
+      this.addDependency(name);
+      if (entryText === undefined) {
+        this.diags.error(PreprocessCodes.fileNotFound, `cannot read '${name}'`);
+      } else {
+        this.enter(name, entryText, -1, -1, dirname(name));
+        this.runMain();
+      }
+    } catch (e) {
+      // A failing file host (or an engine limit) ends the run with a diagnostic, never an exception.
+      const where = this.stack.length > 0 ? this.stack[this.stack.length - 1].record.path : name;
+      const message = e instanceof Error ? e.message : String(e);
+      this.diags.error(PreprocessCodes.stopped, `preprocessing stopped in '${where}': ${message}`);
     }
     const table = this.out.table();
     return {

@@ -295,3 +295,38 @@ describe("tsmig's standard includes", () => {
     expect(kernel.diagnostics).toEqual([]);
   });
 });
+
+describe('file hosts and encodings', () => {
+  it('turns a throwing host into a diagnostic, keeping what was read', () => {
+    const host = {
+      readFile: (p: string) => {
+        if (p === 'bad.defs') throw new Error('EIO: i/o error');
+        return undefined;
+      },
+    };
+    const r = preprocessText('before\n#include "bad.defs"\nafter\n', 'main.defs', {
+      host,
+      undef: true,
+    });
+    expect(diagLines(r.diagnostics)).toEqual([
+      "-: error[pp-stopped]: preprocessing stopped in 'main.defs': EIO: i/o error",
+    ]);
+    expect(r.text).toBe('before');
+  });
+  it('reads CRLF line ends and a byte-order mark', () => {
+    const r = preprocessText(
+      '\uFEFF#define A 1\r\nx A\\\r\n y\r\n#if A\r\nz\r\n#endif\r\n',
+      'crlf.defs',
+      {
+        host: memoryHost({}),
+        undef: true,
+      },
+    );
+    expect(r.diagnostics).toEqual([]);
+    expect(r.text).toBe('x 1 y\nz');
+    expect(r.locate(r.text.indexOf('z'), r.text.indexOf('z') + 1)).toMatchObject({
+      line: 5,
+      column: 1,
+    });
+  });
+});
