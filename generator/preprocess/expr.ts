@@ -443,7 +443,7 @@ const SIMPLE_ESCAPES: Record<string, number> = {
 };
 
 /** The code units of a character constant's body, escapes decoded; null when malformed. */
-export function decodeChar(body: string): number[] | null {
+function decodeChar(body: string): number[] | null {
   const out: number[] = [];
   for (let i = 0; i < body.length;) {
     const c = body.codePointAt(i)!;

@@ -53,13 +53,8 @@ export function isIdentChar(c: number): boolean {
   return c >= 128 ? true : (CLASS[c] & C_IDCONT) !== 0;
 }
 
-/** True when `c` may start an identifier. */
-export function isIdentStart(c: number): boolean {
-  return c >= 128 ? true : (CLASS[c] & C_IDSTART) !== 0;
-}
-
 /** True when `c` is a decimal digit. */
-export function isDigit(c: number): boolean {
+function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 

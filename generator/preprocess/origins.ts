@@ -103,11 +103,6 @@ export class Origins {
     return this.rows.push(-1 - macro, use, spelling);
   }
 
-  /** True when origin `o` came from a macro expansion. */
-  isExpansion(o: number): boolean {
-    return this.rows.a(o) < 0;
-  }
-
   /** The file origin a token finally sits at: the outermost use site of its expansions. */
   topFileOrigin(o: number): number {
     while (this.rows.a(o) < 0) o = this.rows.b(o);

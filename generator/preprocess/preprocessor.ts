@@ -129,7 +129,7 @@ export class Preprocessor implements ExpandHost {
     if (options.stdIncludes) this.searchDirs.push(options.stdDir);
   }
 
-  /** Preprocesses `text` as the file `name` (read from `path` when `text` is undefined). */
+  /** Preprocesses `text` as the file `name` (read through the host when `text` is undefined). */
   run(name: string, text: string | undefined): DriverResult {
     this.entryName = name;
     try {
