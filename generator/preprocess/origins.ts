@@ -1,6 +1,6 @@
 // Preprocess stage: where every token came from, stored compactly.
 //
-// An origin is an index into three parallel Int32Arrays. A file origin is
+// An origin is an index into a table of int32 triples. A file origin is
 // (instance, offset, length): a range of one file as one inclusion of it
 // saw it. An expansion origin is (macro, use site, spelling): the use site
 // is the origin of the macro name that was expanded, the spelling is the
@@ -9,6 +9,7 @@
 // instance is built once and shared.
 
 import { type Loc } from '../source.js';
+import { Triples } from './triples.js';
 
 /** One file as the run read it (text and lazily computed line starts). */
 export class FileRecord {
@@ -67,14 +68,9 @@ export interface FileInstance {
   includedFromLoc?: Loc | null;
 }
 
-const INITIAL = 1024;
-
 /** The origin table of one preprocessing run; see the file header. */
 export class Origins {
-  private a = new Int32Array(INITIAL);
-  private b = new Int32Array(INITIAL);
-  private c = new Int32Array(INITIAL);
-  private n = 0;
+  private readonly rows = new Triples();
   readonly instances: FileInstance[] = [];
   /** Macro names, indexed by the number expansion origins store. */
   readonly macroNames: string[] = [];
@@ -99,59 +95,48 @@ export class Origins {
 
   /** A file origin: `length` characters at `offset` of instance `inst`. */
   addFile(inst: number, offset: number, length: number): number {
-    if (this.n === this.a.length) this.grow();
-    const i = this.n++;
-    this.a[i] = inst;
-    this.b[i] = offset;
-    this.c[i] = length;
-    return i;
+    return this.rows.push(inst, offset, length);
   }
 
   /** An expansion origin: macro `macro` used at origin `use` produced the token spelled at origin `spelling`. */
   addExpansion(macro: number, use: number, spelling: number): number {
-    if (this.n === this.a.length) this.grow();
-    const i = this.n++;
-    this.a[i] = -1 - macro;
-    this.b[i] = use;
-    this.c[i] = spelling;
-    return i;
-  }
-
-  /** True when origin `o` came from a macro expansion. */
-  isExpansion(o: number): boolean {
-    return this.a[o] < 0;
+    return this.rows.push(-1 - macro, use, spelling);
   }
 
   /** The file origin a token finally sits at: the outermost use site of its expansions. */
   topFileOrigin(o: number): number {
-    while (this.a[o] < 0) o = this.b[o];
+    while (this.rows.a(o) < 0) o = this.rows.b(o);
     return o;
   }
 
   /** The instance of a file origin. */
   instanceOf(fileOrigin: number): number {
-    return this.a[fileOrigin];
+    return this.rows.a(fileOrigin);
   }
 
   /** The offset of a file origin. */
   offsetOf(fileOrigin: number): number {
-    return this.b[fileOrigin];
+    return this.rows.b(fileOrigin);
   }
 
   /** The length of a file origin. */
   lengthOf(fileOrigin: number): number {
-    return this.c[fileOrigin];
+    return this.rows.c(fileOrigin);
   }
 
   /** The presumed (file, line) of a file origin, for `__FILE__` and `__LINE__`. */
   presumed(fileOrigin: number): { file: string; line: number } {
-    const inst = this.instances[this.a[fileOrigin]];
-    return { file: inst.presumedName, line: inst.file.lineIndex(this.b[fileOrigin]) + 1 + inst.lineDelta };
+    const inst = this.instances[this.rows.a(fileOrigin)];
+    return {
+      file: inst.presumedName,
+      line: inst.file.lineIndex(this.rows.b(fileOrigin)) + 1 + inst.lineDelta,
+    };
   }
 
   /** The full location of origin `o` (with its include and macro chains). */
   loc(o: number): Loc {
-    if (o < 0 || o >= this.n) return { file: '<unknown>', line: 1, column: 1, endLine: 1, endColumn: 1 };
+    if (!(o >= 0 && o < this.rows.length))
+      return { file: '<unknown>', line: 1, column: 1, endLine: 1, endColumn: 1 };
     return this.chainLoc(o, { levels: MAX_CHAIN });
   }
 
@@ -160,23 +145,26 @@ export class Origins {
     // Walk the use-site links outward: [innermost … outermost] expansions.
     const chain: number[] = [];
     let cur = o;
-    while (this.a[cur] < 0) {
+    while (this.rows.a(cur) < 0) {
       chain.push(cur);
-      cur = this.b[cur];
+      cur = this.rows.b(cur);
     }
     const base = this.fileLoc(cur);
     if (chain.length === 0 || budget.levels <= 0) return base;
     // Keep the chain printable: a 10,000-deep expansion keeps its two ends.
     const keep = Math.max(1, budget.levels);
-    const levels = chain.length > keep ? [...chain.slice(0, keep >> 1), ...chain.slice(-(keep - (keep >> 1)))] : chain;
+    const levels =
+      chain.length > keep
+        ? [...chain.slice(0, keep >> 1), ...chain.slice(-(keep - (keep >> 1)))]
+        : chain;
     budget.levels -= levels.length;
     // Outermost first: each level's spelling carries the next level inside it.
     let tail: Loc = base;
     for (let k = levels.length - 1; k >= 0; k--) {
       const e = levels[k];
-      const s = this.c[e];
-      const spelling = this.a[s] < 0 ? this.chainLoc(s, budget) : this.fileLoc(s);
-      tail.expandedFrom = { macro: this.macroNames[-1 - this.a[e]], spelling };
+      const s = this.rows.c(e);
+      const spelling = this.rows.a(s) < 0 ? this.chainLoc(s, budget) : this.fileLoc(s);
+      tail.expandedFrom = { macro: this.macroNames[-1 - this.rows.a(e)], spelling };
       tail = innermost(spelling);
     }
     return base;
@@ -184,9 +172,9 @@ export class Origins {
 
   /** The location of a file origin, with the instance's shared include chain. */
   fileLoc(o: number): Loc {
-    const inst = this.instances[this.a[o]];
-    const start = this.b[o];
-    const end = start + this.c[o];
+    const inst = this.instances[this.rows.a(o)];
+    const start = this.rows.b(o);
+    const end = start + this.rows.c(o);
     const f = inst.file;
     const l1 = f.lineIndex(start);
     const l2 = end === start ? l1 : f.lineIndex(end);
@@ -210,18 +198,6 @@ export class Origins {
       inst.includedFromLoc = this.fileLoc(this.topFileOrigin(inst.includedFrom));
     }
     return inst.includedFromLoc;
-  }
-
-  private grow(): void {
-    const size = this.a.length * 2;
-    const grow = (old: Int32Array) => {
-      const t = new Int32Array(size);
-      t.set(old);
-      return t;
-    };
-    this.a = grow(this.a);
-    this.b = grow(this.b);
-    this.c = grow(this.c);
   }
 }
 

@@ -10,16 +10,15 @@
 import { type Loc, fileStart } from '../source.js';
 import { isIdentChar, punctLength } from './lexer.js';
 import { type Origins } from './origins.js';
+import { Triples } from './triples.js';
 import { F_SOL, F_WS } from './tokens.js';
 
 /** Builds the output text and its token table. */
 export class Output {
   private parts: string[] = [];
   private length = 0;
-  private starts = new Int32Array(4096);
-  private ends = new Int32Array(4096);
-  private origins = new Int32Array(4096);
-  private n = 0;
+  /** Per token: output start, output end, origin. */
+  private readonly tokens = new Triples();
   // The pending run of source text copied verbatim.
   private runSrc = '';
   private runStart = 0;
@@ -33,7 +32,7 @@ export class Output {
   /** Appends a token that is spelled exactly as `src[start, end)`. */
   emitSource(src: string, start: number, end: number, flags: number, origin: number): void {
     let sep = '';
-    if (this.n > 0) {
+    if (this.tokens.length > 0) {
       if (flags & F_SOL) sep = '\n';
       else if (flags & F_WS) sep = ' ';
       else if (!(this.lastText === null && this.lastSrc === src && this.lastEnd === start)) {
@@ -42,7 +41,11 @@ export class Output {
       }
     }
     const at = this.length + sep.length;
-    if (this.runSrc === src && this.runEnd + sep.length === start && sepMatches(src, this.runEnd, sep)) {
+    if (
+      this.runSrc === src &&
+      this.runEnd + sep.length === start &&
+      sepMatches(src, this.runEnd, sep)
+    ) {
       this.runEnd = end;
     } else {
       this.flushRun();
@@ -62,7 +65,7 @@ export class Output {
   /** Appends a token spelled `text` (produced by an expansion, or spliced). */
   emitText(text: string, flags: number, origin: number): void {
     let sep = '';
-    if (this.n > 0) {
+    if (this.tokens.length > 0) {
       if (flags & F_SOL) sep = '\n';
       else if (flags & F_WS) sep = ' ';
       else if (wouldPaste(this.previousText(), text)) sep = ' ';
@@ -83,9 +86,9 @@ export class Output {
     return t;
   }
 
-  /** The table `locate` reads (trimmed to size). */
-  table(): TokenTable {
-    return { starts: this.starts.subarray(0, this.n), ends: this.ends.subarray(0, this.n), origins: this.origins.subarray(0, this.n) };
+  /** The table `locate` reads: per token, output start, output end and origin. */
+  table(): Triples {
+    return this.tokens;
   }
 
   private previousText(): string {
@@ -99,29 +102,8 @@ export class Output {
   }
 
   private record(start: number, end: number, origin: number): void {
-    if (this.n === this.starts.length) {
-      const size = this.n * 2;
-      const grow = (old: Int32Array) => {
-        const t = new Int32Array(size);
-        t.set(old);
-        return t;
-      };
-      this.starts = grow(this.starts);
-      this.ends = grow(this.ends);
-      this.origins = grow(this.origins);
-    }
-    this.starts[this.n] = start;
-    this.ends[this.n] = end;
-    this.origins[this.n] = origin;
-    this.n++;
+    this.tokens.push(start, end, origin);
   }
-}
-
-/** Output offsets and origins of every token, in output order. */
-export interface TokenTable {
-  starts: Int32Array;
-  ends: Int32Array;
-  origins: Int32Array;
 }
 
 /** True when the source between a run and the next token is exactly the separator we would print. */
@@ -142,8 +124,10 @@ export function wouldPaste(prev: string, next: string): boolean {
   // Words run together: identifiers, numbers, literal prefixes (L"x"), 1.5 after 1.
   if (isIdentChar(a) && (isIdentChar(b) || b === 0x22 || b === 0x27)) return true;
   const p0 = prev.charCodeAt(0);
-  const prevIsNumber = (p0 >= 48 && p0 <= 57) || (p0 === 0x2e && prev.length > 1 && isIdentChar(prev.charCodeAt(1)));
-  if (prevIsNumber && (b === 0x2e || ((b === 0x2b || b === 0x2d) && /[eEpP]$/.test(prev)))) return true;
+  const prevIsNumber =
+    (p0 >= 48 && p0 <= 57) || (p0 === 0x2e && prev.length > 1 && isIdentChar(prev.charCodeAt(1)));
+  if (prevIsNumber && (b === 0x2e || ((b === 0x2b || b === 0x2d) && /[eEpP]$/.test(prev))))
+    return true;
   // `.` then a digit is a number; `.` `.` `.` would become an ellipsis.
   if (a === 0x2e && ((b >= 48 && b <= 57) || b === 0x2e)) return true;
   // Comments: `/` then `/` or `*`.
@@ -154,9 +138,12 @@ export function wouldPaste(prev: string, next: string): boolean {
 }
 
 /** Builds `locate` over a finished run. */
-export function makeLocate(table: TokenTable, origins: Origins, entry: string): (start: number, end: number) => Loc {
-  const { starts, ends, origins: tokOrigins } = table;
-  const n = starts.length;
+export function makeLocate(
+  table: Triples,
+  origins: Origins,
+  entry: string,
+): (start: number, end: number) => Loc {
+  const n = table.length;
   return (start: number, end: number): Loc => {
     if (n === 0) return fileStart(entry);
     if (!(start >= 0)) start = 0;
@@ -166,12 +153,12 @@ export function makeLocate(table: TokenTable, origins: Origins, entry: string): 
     let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (ends[mid] > start) hi = mid;
+      if (table.b(mid) > start) hi = mid;
       else lo = mid + 1;
     }
     if (lo === n) {
       // Past the last token: an empty range right after it.
-      return pointAt(origins, tokOrigins[n - 1], 'end');
+      return pointAt(origins, table.c(n - 1), 'end');
     }
     const first = lo;
     // Last token starting before `end`.
@@ -179,13 +166,13 @@ export function makeLocate(table: TokenTable, origins: Origins, entry: string): 
     hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (starts[mid] < end) lo = mid + 1;
+      if (table.a(mid) < end) lo = mid + 1;
       else hi = mid;
     }
     const last = lo - 1;
-    if (last < first) return pointAt(origins, tokOrigins[first], 'start');
-    const loc = origins.loc(tokOrigins[first]);
-    if (last > first) extendTo(loc, origins, tokOrigins[first], tokOrigins[last]);
+    if (last < first) return pointAt(origins, table.c(first), 'start');
+    const loc = origins.loc(table.c(first));
+    if (last > first) extendTo(loc, origins, table.c(first), table.c(last));
     return loc;
   };
 }
