@@ -11,7 +11,7 @@
 
 import type { Diagnostic } from '../diagnostics.js';
 import type { Loc } from '../source.js';
-import type { DefsFile, ErrorRecovery, Statement } from './ast.js';
+import type { DefsFile, ErrorRecovery, Expr, Node, Statement, TypeExpr } from './ast.js';
 import { parse as peggyParse, type Expectation } from './generated/mig-parser.js';
 import type { Locate } from './locate.js';
 import { findDeepNesting, MAX_NESTING, resyncPoint, skipSpace } from './recovery.js';
@@ -168,28 +168,82 @@ function errorNode(text: string, start: number, end: number, locate: Locate): Er
 /**
  * Returns the statement, or an `error` node with a diagnostic when its type
  * specs or expressions nest deeper than MAX_NESTING (long `array[] of` or
- * unary chains parse as loops, so only here can they be bounded). Walks
- * with an explicit stack: the AST may be deeper than the call stack allows.
+ * unary chains parse as loops, so only here can they be bounded). Visits
+ * only the parts of a statement that hold types and expressions, with an
+ * explicit stack: the AST may be deeper than the call stack allows.
  */
 function guardNesting(statement: Statement, diagnostics: Diagnostic[]): Statement {
-  const stack: Array<[unknown, number]> = [[statement, 0]];
+  const stack: Array<[Node, number]> = [];
+  const push = (node: Node | undefined, depth: number) => {
+    if (node !== undefined) stack.push([node, depth]);
+  };
+  switch (statement.kind) {
+    case 'subsystem':
+      push(statement.base, 0);
+      break;
+    case 'skip':
+      push(statement.count, 0);
+      break;
+    case 'type':
+      push(statement.decl.spec, 0);
+      break;
+    case 'option':
+      if (
+        statement.value?.kind !== 'ident' &&
+        statement.value?.kind !== 'string' &&
+        statement.value?.kind !== 'raw'
+      )
+        push(statement.value, 0);
+      break;
+    case 'routine':
+      for (const arg of statement.args)
+        push(arg.type.kind === 'namedType' ? arg.type.spec : arg.type, 0);
+      push(statement.returns, 0);
+      break;
+  }
   while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
-    if (typeof value !== 'object' || value === null) continue;
-    const kind = (value as { kind?: unknown }).kind;
-    const here = typeof kind === 'string' && NESTING_KINDS.has(kind) ? depth + 1 : depth;
-    if (here > MAX_NESTING) {
+    const [node, outer] = stack.pop()!;
+    const n = node as TypeExpr | Expr;
+    const depth = NESTING_KINDS.has(n.kind) ? outer + 1 : outer;
+    if (depth > MAX_NESTING) {
       diagnostics.push(
-        tooDeep(
-          `types or expressions nest more than ${MAX_NESTING} levels deep`,
-          (value as { loc: Loc }).loc,
-        ),
+        tooDeep(`types or expressions nest more than ${MAX_NESTING} levels deep`, n.loc),
       );
       return { kind: 'error', loc: statement.loc };
     }
-    for (const key in value) {
-      const child = (value as Record<string, unknown>)[key];
-      if (key !== 'loc' && typeof child === 'object' && child !== null) stack.push([child, here]);
+    switch (n.kind) {
+      case 'array':
+        push(
+          n.bound.kind === 'fixed'
+            ? n.bound.size
+            : n.bound.kind === 'bounded'
+              ? n.bound.max
+              : undefined,
+          depth,
+        );
+        push(n.element, depth);
+        break;
+      case 'pointer':
+        push(n.target, depth);
+        break;
+      case 'structArray':
+        push(n.count, depth);
+        push(n.element, depth);
+        break;
+      case 'longForm':
+      case 'cstring':
+        push(n.size, depth);
+        break;
+      case 'gnuStruct':
+        for (const field of n.fields) push(field.type, depth);
+        break;
+      case 'binary':
+        push(n.left, depth);
+        push(n.right, depth);
+        break;
+      case 'unary':
+        push(n.operand, depth);
+        break;
     }
   }
   return statement;

@@ -27,6 +27,7 @@ import {
   isPaste,
   isPunct,
 } from './tokens.js';
+import { PreprocessCodes } from './codes.js';
 
 /**
  * Where an expansion in running text reads the tokens that follow it. Both
@@ -135,19 +136,32 @@ export class Expander {
    * goes to `sink`, in order.
    */
   expandAt(name: Tok, base: TokenSource, sink: (tok: Tok) => void): void {
-    const top = new Frame(null, -1, base, { budget: EXPANSION_BUDGET, aborted: false, ifMode: false, failed: false, root: null });
+    const top = new Frame(null, -1, base, {
+      budget: EXPANSION_BUDGET,
+      aborted: false,
+      ifMode: false,
+      failed: false,
+      root: null,
+    });
     this.process(top, name, sink);
     this.run(top, sink);
   }
 
   /** Fully expands a directive's operands (with `defined` as an operator when `ifMode`). */
   expandList(toks: Tok[], ifMode: boolean): ListResult {
-    const state: RunState = { budget: EXPANSION_BUDGET, aborted: false, ifMode, failed: false, root: null };
+    const state: RunState = {
+      budget: EXPANSION_BUDGET,
+      aborted: false,
+      ifMode,
+      failed: false,
+      root: null,
+    };
     const top = new Frame(null, -1, null, state);
     top.contexts.push(new Context(toks, null));
     const out: Tok[] = [];
     this.run(top, (t) => out.push(t));
-    return { toks: out, failed: state.failed };
+    // A cut-off expansion is already reported; evaluating its remains would only add noise.
+    return { toks: out, failed: state.failed || state.aborted };
   }
 
   private run(top: Frame, sink: (tok: Tok) => void): void {
@@ -247,7 +261,12 @@ export class Expander {
     const paren = isPunct(t, '(');
     if (paren) t = this.read(f, CONTEXTS_ONLY);
     if (t === null || t.kind !== TK_IDENT) {
-      this.host.report('error', 'pp-defined-syntax', "operator 'defined' requires an identifier", (t ?? tok).origin);
+      this.host.report(
+        'error',
+        PreprocessCodes.definedSyntax,
+        "operator 'defined' requires an identifier",
+        (t ?? tok).origin,
+      );
       f.state.failed = true;
       emit(new Tok(TK_NUMBER, '0', tok.flags, tok.origin));
       return;
@@ -255,7 +274,12 @@ export class Expander {
     if (paren) {
       const close = this.read(f, CONTEXTS_ONLY);
       if (!isPunct(close, ')')) {
-        this.host.report('error', 'pp-defined-syntax', "missing ')' after 'defined'", (close ?? t).origin);
+        this.host.report(
+          'error',
+          PreprocessCodes.definedSyntax,
+          "missing ')' after 'defined'",
+          (close ?? t).origin,
+        );
         f.state.failed = true;
       }
     }
@@ -264,17 +288,16 @@ export class Expander {
 
   /**
    * Reads the arguments after `(` up to the matching `)`. Returns null (with
-   * a diagnostic, and the tokens left to be read again after the name) when
-   * the list is unterminated or the count is wrong.
+   * a diagnostic) when the list is unterminated or the count is wrong; the
+   * list is then dropped and only the name remains, as GCC does.
    */
   private collectArgs(f: Frame, m: MacroDef, name: Tok, open: Tok): Arg[] | null {
     const top = f.contexts[f.contexts.length - 1];
     if (top !== undefined && top.pos > 0 && top.toks[top.pos - 1] === open) {
       const args = this.argsInContext(top, m);
-      if (args !== null) return this.checkCount(f, m, name, args, null) ? args : null;
+      if (args !== null) return this.checkCount(m, name, args) ? args : null;
     }
     // The list runs past the current context: copy its tokens as they come.
-    const consumed: Tok[] = [open];
     const args: Arg[] = [];
     let cur: Tok[] = [];
     let depth = 0;
@@ -282,11 +305,14 @@ export class Expander {
     for (;;) {
       const t = this.read(f, ARGUMENTS);
       if (t === null) {
-        this.host.report('error', 'pp-unterminated-args', `unterminated argument list invoking macro '${m.name}'`, name.origin);
-        f.contexts.push(new Context(consumed, null));
+        this.host.report(
+          'error',
+          PreprocessCodes.unterminatedArgs,
+          `unterminated argument list invoking macro '${m.name}'`,
+          name.origin,
+        );
         return null;
       }
-      consumed.push(t);
       if (t.kind === TK_PUNCT) {
         if (t.text === '(') depth++;
         else if (t.text === ')') {
@@ -301,7 +327,7 @@ export class Expander {
       cur.push(t);
     }
     args.push(wholeArray(cur));
-    return this.checkCount(f, m, name, args, consumed) ? args : null;
+    return this.checkCount(m, name, args) ? args : null;
   }
 
   /**
@@ -335,12 +361,8 @@ export class Expander {
     return null;
   }
 
-  /**
-   * Checks the argument count (filling in an empty variable part); on a
-   * mismatch reports it and puts the list back to be read again after the
-   * name (`consumed`, or by rewinding the context the list was read from).
-   */
-  private checkCount(f: Frame, m: MacroDef, name: Tok, args: Arg[], consumed: Tok[] | null): boolean {
+  /** Checks the argument count (filling in left-out variable arguments); reports a mismatch. */
+  private checkCount(m: MacroDef, name: Tok, args: Arg[]): boolean {
     const want = m.params.length;
     if (want === 0 && args.length === 1 && args[0].end === args[0].start) {
       args.length = 0;
@@ -359,9 +381,7 @@ export class Expander {
       args.length > want
         ? `macro '${m.name}' passed ${args.length} arguments, but takes just ${want}`
         : `macro '${m.name}' requires ${want} argument${want === 1 ? '' : 's'}, but only ${args.length} given`;
-    this.host.report('error', 'pp-macro-arg-count', message, name.origin);
-    if (consumed !== null) f.contexts.push(new Context(consumed, null));
-    else f.contexts[f.contexts.length - 1].pos = args[0].start - 1;
+    this.host.report('error', PreprocessCodes.macroArgCount, message, name.origin);
     return false;
   }
 
@@ -372,7 +392,12 @@ export class Expander {
     const out = new Array<Tok>(body.length);
     for (let i = 0; i < body.length; i++) {
       const b = body[i];
-      out[i] = new Tok(b.kind, b.text, b.flags & F_WS, origins.addExpansion(m.id, name.origin, b.origin));
+      out[i] = new Tok(
+        b.kind,
+        b.text,
+        b.flags & F_WS,
+        origins.addExpansion(m.id, name.origin, b.origin),
+      );
     }
     if (body.some(isPaste)) return this.pasteAll(out);
     return out;
@@ -399,14 +424,26 @@ export class Expander {
     let pasteOp: Tok | null = null;
     // Substituted tokens point back here; inside arguments a newline is just whitespace.
     const wrap = (t: Tok, flags: number): Tok =>
-      new Tok(t.kind, t.text, flags & F_SOL ? (flags & ~F_SOL) | F_WS : flags, origins.addExpansion(m.id, name.origin, t.origin));
+      new Tok(
+        t.kind,
+        t.text,
+        flags & F_SOL ? (flags & ~F_SOL) | F_WS : flags,
+        origins.addExpansion(m.id, name.origin, t.origin),
+      );
     for (let i = 0; i < body.length; i++) {
       const b = body[i];
       let item: Tok[];
       const k = m.paramOf[i];
       if (isHash(b) && i + 1 < body.length && m.paramOf[i + 1] >= 0) {
         // #param: the argument's spelling as a string literal.
-        item = [new Tok(TK_STRING, stringize(args[m.paramOf[i + 1]]), b.flags & F_WS, origins.addExpansion(m.id, name.origin, b.origin))];
+        item = [
+          new Tok(
+            TK_STRING,
+            stringize(args[m.paramOf[i + 1]]),
+            b.flags & F_WS,
+            origins.addExpansion(m.id, name.origin, b.origin),
+          ),
+        ];
         i++;
       } else if (isPaste(b)) {
         pasteOp = wrap(b, 0);
@@ -416,17 +453,29 @@ export class Expander {
         const src = raw || expanded[k] === undefined ? args[k] : wholeArray(expanded[k]);
         const { toks, start, end } = src;
         // GNU: `, ## __VA_ARGS__` drops the comma when the variable arguments are left out.
-        if (pasteOp !== null && m.variadic && k === m.params.length - 1 && i >= 2 && isPunct(body[i - 2], ',')) {
+        if (
+          pasteOp !== null &&
+          m.variadic &&
+          k === m.params.length - 1 &&
+          i >= 2 &&
+          isPunct(body[i - 2], ',')
+        ) {
           pasteOp = null;
           if (args[k] === OMITTED) out.pop();
-          else for (let j = start; j < end; j++) out.push(wrap(toks[j], j === start ? b.flags & F_WS : toks[j].flags));
+          else
+            for (let j = start; j < end; j++)
+              out.push(wrap(toks[j], j === start ? b.flags & F_WS : toks[j].flags));
           continue;
         }
-        if (end === start) item = raw ? [new Tok(TK_PLACEMARKER, '', b.flags & F_WS, name.origin)] : [];
+        if (end === start)
+          item = raw ? [new Tok(TK_PLACEMARKER, '', b.flags & F_WS, name.origin)] : [];
         else {
           item = new Array<Tok>(end - start);
           for (let j = start; j < end; j++) {
-            item[j - start] = wrap(toks[j], j === start ? (toks[j].flags & ~(F_WS | F_SOL)) | (b.flags & F_WS) : toks[j].flags);
+            item[j - start] = wrap(
+              toks[j],
+              j === start ? (toks[j].flags & ~(F_WS | F_SOL)) | (b.flags & F_WS) : toks[j].flags,
+            );
           }
         }
       } else {
@@ -439,7 +488,9 @@ export class Expander {
         for (const t of item) out.push(t);
       }
     }
-    const result = out.some((t) => t.kind === TK_PLACEMARKER) ? out.filter((t) => t.kind !== TK_PLACEMARKER) : out;
+    const result = out.some((t) => t.kind === TK_PLACEMARKER)
+      ? out.filter((t) => t.kind !== TK_PLACEMARKER)
+      : out;
     this.push(f, m, name, result);
   }
 
@@ -450,7 +501,10 @@ export class Expander {
     if (lhs === undefined || lhs.kind === TK_PLACEMARKER) {
       // The result stands where the left operand stood, spacing included.
       const spacing = lhs === undefined ? 0 : lhs.flags & F_WS;
-      for (let j = 0; j < item.length; j++) out.push(j === 0 ? item[j].with((item[j].flags & ~F_WS) | spacing, item[j].origin) : item[j]);
+      for (let j = 0; j < item.length; j++)
+        out.push(
+          j === 0 ? item[j].with((item[j].flags & ~F_WS) | spacing, item[j].origin) : item[j],
+        );
       return;
     }
     if (rhs === undefined || rhs.kind === TK_PLACEMARKER) {
@@ -461,7 +515,12 @@ export class Expander {
     const text = lhs.text + rhs.text;
     const kind = lexSingleToken(text);
     if (kind < 0) {
-      this.host.report('error', 'pp-invalid-paste', `pasting '${lhs.text}' and '${rhs.text}' does not give a valid preprocessing token`, op.origin);
+      this.host.report(
+        'error',
+        PreprocessCodes.invalidPaste,
+        `pasting '${lhs.text}' and '${rhs.text}' does not give a valid preprocessing token`,
+        op.origin,
+      );
       out.push(lhs);
       for (const t of item) out.push(t);
       return;
@@ -478,7 +537,7 @@ export class Expander {
     if (state.budget < 0) {
       this.host.report(
         'error',
-        'pp-expansion-too-large',
+        PreprocessCodes.expansionTooLarge,
         `expansion of macro '${state.root}' produces more than ${EXPANSION_BUDGET} tokens; the rest is dropped`,
         name.origin,
       );
@@ -488,7 +547,10 @@ export class Expander {
     // The replacement takes the place of the name, spacing included.
     if (toks.length > 0) {
       const first = toks[0];
-      toks[0] = first.with((first.flags & ~(F_WS | F_SOL)) | (name.flags & (F_WS | F_SOL)), first.origin);
+      toks[0] = first.with(
+        (first.flags & ~(F_WS | F_SOL)) | (name.flags & (F_WS | F_SOL)),
+        first.origin,
+      );
     }
     m.disabled = true;
     f.contexts.push(new Context(toks, m));

@@ -8,9 +8,15 @@
 // clang's bracket depth) so no input can exhaust the stack.
 
 import { TK_CHAR, TK_IDENT, TK_NUMBER, TK_PUNCT, type Tok } from './tokens.js';
+import { PreprocessCodes } from './codes.js';
 
 /** Where problems go: the token they concern, or null for "at the directive". */
-export type ExprReport = (severity: 'error' | 'warning', code: string, message: string, tok: Tok | null) => void;
+export type ExprReport = (
+  severity: 'error' | 'warning',
+  code: string,
+  message: string,
+  tok: Tok | null,
+) => void;
 
 /** The deepest nesting of parentheses and unary operators accepted. */
 export const MAX_EXPR_DEPTH = 256;
@@ -55,7 +61,12 @@ export function evaluateCondition(toks: Tok[], report: ExprReport): boolean {
   const p = new ExprParser(toks, report);
   try {
     if (toks.length === 0) {
-      report('error', 'pp-if-missing-expr', 'expected an expression after the directive', null);
+      report(
+        'error',
+        PreprocessCodes.ifMissingExpr,
+        'expected an expression after the directive',
+        null,
+      );
       return false;
     }
     const value = p.comma(true);
@@ -94,7 +105,12 @@ class ExprParser {
     const q = this.toks[this.pos++];
     const take = c.v !== 0n;
     const a = this.comma(evaluate && take);
-    if (!this.isOp(':')) this.fail('pp-if-syntax', "expected ':' in conditional expression", this.toks[this.pos] ?? this.toks[this.pos - 1] ?? q);
+    if (!this.isOp(':'))
+      this.fail(
+        PreprocessCodes.ifSyntax,
+        "expected ':' in conditional expression",
+        this.toks[this.pos] ?? this.toks[this.pos - 1] ?? q,
+      );
     this.pos++;
     const b = this.conditional(evaluate && !take);
     const u = a.u || b.u;
@@ -128,16 +144,30 @@ class ExprParser {
     const t = this.toks[this.pos];
     if (t === undefined) {
       const last = this.toks[this.pos - 1];
-      this.fail('pp-if-syntax', last ? `expected a value after '${last.text}'` : 'expected a value', last ?? null);
+      this.fail(
+        PreprocessCodes.ifSyntax,
+        last ? `expected a value after '${last.text}'` : 'expected a value',
+        last ?? null,
+      );
     }
-    if (++this.depth > MAX_EXPR_DEPTH) this.fail('pp-if-too-deep', `expression nested more than ${MAX_EXPR_DEPTH} levels deep`, t);
+    if (++this.depth > MAX_EXPR_DEPTH)
+      this.fail(
+        PreprocessCodes.ifTooDeep,
+        `expression nested more than ${MAX_EXPR_DEPTH} levels deep`,
+        t,
+      );
     try {
       if (t.kind === TK_PUNCT) {
         switch (t.text) {
           case '(': {
             this.pos++;
             const v = this.comma(evaluate);
-            if (!this.isOp(')')) this.fail('pp-if-syntax', "missing ')' in expression", this.toks[this.pos] ?? t);
+            if (!this.isOp(')'))
+              this.fail(
+                PreprocessCodes.ifSyntax,
+                "missing ')' in expression",
+                this.toks[this.pos] ?? t,
+              );
             this.pos++;
             return v;
           }
@@ -161,14 +191,18 @@ class ExprParser {
             return { v: a.v === 0n ? 1n : 0n, u: false };
           }
         }
-        this.fail('pp-if-syntax', `expected a value before '${t.text}'`, t);
+        this.fail(PreprocessCodes.ifSyntax, `expected a value before '${t.text}'`, t);
       }
       this.pos++;
       if (t.kind === TK_NUMBER) return this.number(t);
       if (t.kind === TK_CHAR) return this.character(t);
       // Identifiers left after expansion (not macros) are 0.
       if (t.kind === TK_IDENT) return { v: 0n, u: false };
-      return this.fail('pp-if-bad-token', `token '${t.text}' is not valid in preprocessor expressions`, t);
+      return this.fail(
+        PreprocessCodes.ifBadToken,
+        `token '${t.text}' is not valid in preprocessor expressions`,
+        t,
+      );
     } finally {
       this.depth--;
     }
@@ -203,7 +237,12 @@ class ExprParser {
     let r: bigint;
     if (text === '/' || text === '%') {
       if (y === 0n) {
-        if (evaluate) this.error('pp-if-div-zero', `${text === '/' ? 'division' : 'remainder'} by zero in #if`, op);
+        if (evaluate)
+          this.error(
+            PreprocessCodes.ifDivZero,
+            `${text === '/' ? 'division' : 'remainder'} by zero in #if`,
+            op,
+          );
         return { v: 0n, u };
       }
       r = text === '/' ? x / y : x % y;
@@ -241,25 +280,49 @@ class ExprParser {
   /** An integer constant (decimal, octal, hex, GNU binary; `u`/`l`/`ll` suffixes). */
   private number(t: Tok): Value {
     const text = t.text;
-    const m = /^(0[xX])([0-9a-fA-F]+)(.*)$/.exec(text) ?? /^(0[bB])([01]+)(.*)$/.exec(text) ?? /^()([0-9]+)(.*)$/.exec(text);
+    const m =
+      /^(0[xX])([0-9a-fA-F]+)(.*)$/.exec(text) ??
+      /^(0[bB])([01]+)(.*)$/.exec(text) ??
+      /^()([0-9]+)(.*)$/.exec(text);
     const floating = /^[0-9]*\.|^0[xX].*[pP]|^[0-9]+[eE]/.test(text) && !/^0[bB]/.test(text);
-    if (floating) return this.fail('pp-if-bad-number', `floating constant '${text}' in preprocessor expression`, t);
-    if (!m) return this.fail('pp-if-bad-number', `invalid integer constant '${text}'`, t);
+    if (floating)
+      return this.fail(
+        PreprocessCodes.ifBadNumber,
+        `floating constant '${text}' in preprocessor expression`,
+        t,
+      );
+    if (!m) return this.fail(PreprocessCodes.ifBadNumber, `invalid integer constant '${text}'`, t);
     const [, prefix, digits, suffix] = m;
     if (!/^(?:[uU](?:l|L|ll|LL)?|(?:l|L|ll|LL)[uU]?)?$/.test(suffix)) {
-      return this.fail('pp-if-bad-number', `invalid suffix '${suffix}' on integer constant`, t);
+      return this.fail(
+        PreprocessCodes.ifBadNumber,
+        `invalid suffix '${suffix}' on integer constant`,
+        t,
+      );
     }
     const octal = prefix === '' && digits.length > 1 && digits[0] === '0';
-    if (octal && /[89]/.test(digits)) return this.fail('pp-if-bad-number', `invalid digit in octal constant '${text}'`, t);
+    if (octal && /[89]/.test(digits))
+      return this.fail(PreprocessCodes.ifBadNumber, `invalid digit in octal constant '${text}'`, t);
     let v = BigInt(octal ? '0o' + digits.slice(1) : prefix + digits);
     if (v > UINT64_MAX) {
-      this.report('warning', 'pp-if-overflow', `integer constant '${text}' is too large for its type`, t);
+      this.report(
+        'warning',
+        PreprocessCodes.ifOverflow,
+        `integer constant '${text}' is too large for its type`,
+        t,
+      );
       v = BigInt.asUintN(64, v);
     }
     let u = /[uU]/.test(suffix);
     if (!u && v > INT64_MAX) {
       // Too big for intmax_t: it is unsigned (C says so for hex and octal; GCC warns for decimal).
-      if (prefix === '' && !octal) this.report('warning', 'pp-if-unsigned', `integer constant '${text}' is so large that it is unsigned`, t);
+      if (prefix === '' && !octal)
+        this.report(
+          'warning',
+          PreprocessCodes.ifUnsigned,
+          `integer constant '${text}' is so large that it is unsigned`,
+          t,
+        );
       u = true;
     }
     return { v, u };
@@ -271,11 +334,25 @@ class ExprParser {
     const q = text.indexOf("'");
     const prefix = text.slice(0, q);
     const units = decodeChar(text.slice(q + 1, -1));
-    if (units === null || units.length === 0) return this.fail('pp-if-bad-char', units === null ? `invalid character constant ${text}` : 'empty character constant', t);
+    if (units === null || units.length === 0)
+      return this.fail(
+        PreprocessCodes.ifBadChar,
+        units === null ? `invalid character constant ${text}` : 'empty character constant',
+        t,
+      );
     if (prefix !== '') {
-      if (units.length > 1) this.report('warning', 'pp-if-multichar', `character constant ${text} is too long for its type`, t);
+      if (units.length > 1)
+        this.report(
+          'warning',
+          PreprocessCodes.ifMultichar,
+          `character constant ${text} is too long for its type`,
+          t,
+        );
       const c = units[units.length - 1];
-      return { v: BigInt(prefix === 'u' ? c & 0xffff : prefix === 'u8' ? c & 0xff : c | 0), u: false };
+      return {
+        v: BigInt(prefix === 'u' ? c & 0xffff : prefix === 'u8' ? c & 0xff : c | 0),
+        u: false,
+      };
     }
     // Plain char: the bytes of the constant (UTF-8 for non-ASCII), as an int.
     const bytes: number[] = [];
@@ -284,19 +361,34 @@ class ExprParser {
       else for (const b of Buffer.from(String.fromCodePoint(c), 'utf8')) bytes.push(b);
     }
     if (bytes.length === 1) return { v: BigInt((bytes[0] << 24) >> 24), u: false };
-    this.report('warning', 'pp-if-multichar', `multi-character character constant ${text}`, t);
+    this.report(
+      'warning',
+      PreprocessCodes.ifMultichar,
+      `multi-character character constant ${text}`,
+      t,
+    );
     let v = 0;
     for (const b of bytes) v = (v << 8) | b;
     return { v: BigInt(v | 0), u: false };
   }
 
   unexpected(t: Tok): never {
-    if (t.kind === TK_PUNCT && PRECEDENCE[t.text] === undefined && !['?', ':', ',', '(', ')'].includes(t.text)) {
-      this.fail('pp-if-bad-token', `token '${t.text}' is not valid in preprocessor expressions`, t);
+    if (
+      t.kind === TK_PUNCT &&
+      PRECEDENCE[t.text] === undefined &&
+      !['?', ':', ',', '(', ')'].includes(t.text)
+    ) {
+      this.fail(
+        PreprocessCodes.ifBadToken,
+        `token '${t.text}' is not valid in preprocessor expressions`,
+        t,
+      );
     }
-    if (t.kind === TK_PUNCT && t.text === ')') this.fail('pp-if-syntax', "unbalanced ')' in expression", t);
-    if (t.kind === TK_PUNCT && t.text === ':') this.fail('pp-if-syntax', "':' without preceding '?'", t);
-    this.fail('pp-if-syntax', `missing binary operator before '${t.text}'`, t);
+    if (t.kind === TK_PUNCT && t.text === ')')
+      this.fail(PreprocessCodes.ifSyntax, "unbalanced ')' in expression", t);
+    if (t.kind === TK_PUNCT && t.text === ':')
+      this.fail(PreprocessCodes.ifSyntax, "':' without preceding '?'", t);
+    this.fail(PreprocessCodes.ifSyntax, `missing binary operator before '${t.text}'`, t);
   }
 
   private isOp(text: string): boolean {
@@ -305,7 +397,13 @@ class ExprParser {
   }
 
   private overflow(evaluate: boolean, t: Tok): void {
-    if (evaluate) this.report('warning', 'pp-if-overflow', 'integer overflow in preprocessor expression', t);
+    if (evaluate)
+      this.report(
+        'warning',
+        PreprocessCodes.ifOverflow,
+        'integer overflow in preprocessor expression',
+        t,
+      );
   }
 
   private error(code: string, message: string, t: Tok | null): void {
@@ -345,9 +443,9 @@ const SIMPLE_ESCAPES: Record<string, number> = {
 };
 
 /** The code units of a character constant's body, escapes decoded; null when malformed. */
-export function decodeChar(body: string): number[] | null {
+function decodeChar(body: string): number[] | null {
   const out: number[] = [];
-  for (let i = 0; i < body.length; ) {
+  for (let i = 0; i < body.length;) {
     const c = body.codePointAt(i)!;
     if (c !== 0x5c) {
       out.push(c);

@@ -41,6 +41,7 @@ export function stdIncludeDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   // generator/preprocess/ in the sources, dist/generator/preprocess/ when compiled.
   const candidates = [join(here, '..', '..', 'defs'), join(here, '..', '..', '..', 'defs')];
-  stdDir = candidates.find((dir) => existsSync(join(dir, 'mach', 'std_types.defs'))) ?? candidates[0];
+  stdDir =
+    candidates.find((dir) => existsSync(join(dir, 'mach', 'std_types.defs'))) ?? candidates[0];
   return stdDir;
 }

@@ -13,6 +13,7 @@ import type { Target } from './predefined.js';
 export type { FileHost } from './host.js';
 export { stdIncludeDir, nodeFileHost } from './host.js';
 export { predefinedMacros, type Target } from './predefined.js';
+export { PreprocessCodes, type PreprocessCode } from './codes.js';
 
 /** How to preprocess: search paths, macros, target, file access. */
 export interface PreprocessOptions {
@@ -51,7 +52,11 @@ export function preprocessFile(path: string, options: PreprocessOptions = {}): P
 }
 
 /** Preprocesses `text` as if it were the file `fileName` (quoted includes search its directory). */
-export function preprocessText(text: string, fileName: string, options: PreprocessOptions = {}): PreprocessResult {
+export function preprocessText(
+  text: string,
+  fileName: string,
+  options: PreprocessOptions = {},
+): PreprocessResult {
   return run(fileName, text, options);
 }
 
@@ -67,5 +72,11 @@ function run(name: string, text: string | undefined, options: PreprocessOptions)
     host: options.host ?? nodeFileHost,
   });
   const r = pp.run(name, text);
-  return { text: r.text, locate: r.locate, diagnostics: r.diagnostics.items, sources: r.sources, dependencies: r.dependencies };
+  return {
+    text: r.text,
+    locate: r.locate,
+    diagnostics: r.diagnostics.items,
+    sources: r.sources,
+    dependencies: r.dependencies,
+  };
 }

@@ -7,10 +7,29 @@
 // callback it is given. The current token lives in fields (`kind`, `start`,
 // `end`, `flags`) so the hot loop allocates nothing per token.
 
-import { F_SOL, F_WS, TK_CHAR, TK_EOF, TK_EOL, TK_HEADER, TK_IDENT, TK_NUMBER, TK_OTHER, TK_PUNCT, TK_STRING } from './tokens.js';
+import {
+  F_SOL,
+  F_WS,
+  TK_CHAR,
+  TK_EOF,
+  TK_EOL,
+  TK_HEADER,
+  TK_IDENT,
+  TK_NUMBER,
+  TK_OTHER,
+  TK_PUNCT,
+  TK_STRING,
+} from './tokens.js';
+import { PreprocessCodes } from './codes.js';
 
 /** Receives the lexer's problems; offsets are into the lexed text. */
-export type LexReport = (code: string, message: string, start: number, end: number, severity: 'error' | 'warning') => void;
+export type LexReport = (
+  code: string,
+  message: string,
+  start: number,
+  end: number,
+  severity: 'error' | 'warning',
+) => void;
 
 const C_IDSTART = 1;
 const C_IDCONT = 2;
@@ -34,13 +53,8 @@ export function isIdentChar(c: number): boolean {
   return c >= 128 ? true : (CLASS[c] & C_IDCONT) !== 0;
 }
 
-/** True when `c` may start an identifier. */
-export function isIdentStart(c: number): boolean {
-  return c >= 128 ? true : (CLASS[c] & C_IDSTART) !== 0;
-}
-
 /** True when `c` is a decimal digit. */
-export function isDigit(c: number): boolean {
+function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
@@ -80,7 +94,8 @@ export function punctLength(s: string, pos: number): number {
     case 0x5e: // ^
       return d === 0x3d ? 2 : 1;
     case 0x25: // %  (%= %> %: %:%:)
-      if (d === 0x3a) return s.charCodeAt(pos + 2) === 0x25 && s.charCodeAt(pos + 3) === 0x3a ? 4 : 2;
+      if (d === 0x3a)
+        return s.charCodeAt(pos + 2) === 0x25 && s.charCodeAt(pos + 3) === 0x3a ? 4 : 2;
       return d === 0x3d || d === 0x3e ? 2 : 1;
     case 0x3c: // <  (<<= << <= <: <%)
       if (d === 0x3c) return s.charCodeAt(pos + 2) === 0x3d ? 3 : 2;
@@ -298,7 +313,13 @@ export class Lexer {
   private skipBlockComment(p: number): number {
     const close = this.text.indexOf('*/', p + 2);
     if (close < 0) {
-      this.report('pp-unterminated-comment', 'unterminated /* comment', p, p + 2, 'error');
+      this.report(
+        PreprocessCodes.unterminatedComment,
+        'unterminated /* comment',
+        p,
+        p + 2,
+        'error',
+      );
       return this.len;
     }
     return close + 2;
@@ -429,7 +450,10 @@ export class Lexer {
           continue;
         }
         // Exponent signs belong to the number: 1e+5, 0x1p-3.
-        if ((c === 0x2b || c === 0x2d) && (prev === 0x65 || prev === 0x45 || prev === 0x70 || prev === 0x50)) {
+        if (
+          (c === 0x2b || c === 0x2d) &&
+          (prev === 0x65 || prev === 0x45 || prev === 0x70 || prev === 0x50)
+        ) {
           prev = c;
           p++;
           continue;
@@ -462,7 +486,7 @@ export class Lexer {
         // Unterminated: like cpp, the token runs to the end of the line.
         if (!this.quiet) {
           this.report(
-            'pp-unterminated-literal',
+            PreprocessCodes.unterminatedLiteral,
             `missing terminating ${quote === 0x22 ? '"' : "'"} character`,
             q,
             q + 1,

@@ -3,6 +3,7 @@
 // and decides whether a redefinition is the same definition.
 
 import { F_WS, TK_IDENT, Tok, isHash, isPaste, isPunct } from './tokens.js';
+import { PreprocessCodes } from './codes.js';
 
 /** Built-in macros whose value depends on where they are used. */
 export const BUILTIN_NONE = 0;
@@ -45,7 +46,8 @@ export class MacroDef {
       const k = this.paramOf[i];
       if (k < 0) continue;
       const stringized = i > 0 && isHash(body[i - 1]);
-      const pasted = (i > 0 && isPaste(body[i - 1])) || (i + 1 < body.length && isPaste(body[i + 1]));
+      const pasted =
+        (i > 0 && isPaste(body[i - 1])) || (i + 1 < body.length && isPaste(body[i + 1]));
       if (!stringized && !pasted) this.expandArg[k] = true;
     }
   }
@@ -54,7 +56,11 @@ export class MacroDef {
   sameAs(other: MacroDef): boolean {
     if (this.functionLike !== other.functionLike || this.variadic !== other.variadic) return false;
     if (this.builtin !== other.builtin) return false;
-    if (this.params.length !== other.params.length || this.params.some((p, i) => p !== other.params[i])) return false;
+    if (
+      this.params.length !== other.params.length ||
+      this.params.some((p, i) => p !== other.params[i])
+    )
+      return false;
     if (this.body.length !== other.body.length) return false;
     for (let i = 0; i < this.body.length; i++) {
       const a = this.body[i];
@@ -93,9 +99,11 @@ export function parseDefine(toks: Tok[], macroId: (name: string) => number): Def
     return { def: null, problems };
   };
   const name = toks[0];
-  if (!name) return fail('pp-macro-name-missing', 'macro name missing', null);
-  if (name.kind !== TK_IDENT) return fail('pp-macro-name-invalid', 'macro names must be identifiers', name);
-  if (name.text === 'defined') return fail('pp-macro-name-invalid', "'defined' cannot be used as a macro name", name);
+  if (!name) return fail(PreprocessCodes.macroNameMissing, 'macro name missing', null);
+  if (name.kind !== TK_IDENT)
+    return fail(PreprocessCodes.macroNameInvalid, 'macro names must be identifiers', name);
+  if (name.text === 'defined')
+    return fail(PreprocessCodes.macroNameInvalid, "'defined' cannot be used as a macro name", name);
 
   let i = 1;
   const params: string[] = [];
@@ -110,14 +118,25 @@ export function parseDefine(toks: Tok[], macroId: (name: string) => number): Def
     } else {
       for (;;) {
         const t = toks[i];
-        if (!t) return fail('pp-macro-params', "missing ')' in macro parameter list", toks[i - 1]);
+        if (!t)
+          return fail(
+            PreprocessCodes.macroParams,
+            "missing ')' in macro parameter list",
+            toks[i - 1],
+          );
         if (isPunct(t, '...')) {
           variadic = true;
           params.push(VA_ARGS);
           i++;
         } else if (t.kind === TK_IDENT) {
-          if (t.text === VA_ARGS) return fail('pp-macro-params', '__VA_ARGS__ can only appear in the expansion of a variadic macro', t);
-          if (params.includes(t.text)) return fail('pp-macro-params', `duplicate macro parameter '${t.text}'`, t);
+          if (t.text === VA_ARGS)
+            return fail(
+              PreprocessCodes.macroParams,
+              '__VA_ARGS__ can only appear in the expansion of a variadic macro',
+              t,
+            );
+          if (params.includes(t.text))
+            return fail(PreprocessCodes.macroParams, `duplicate macro parameter '${t.text}'`, t);
           params.push(t.text);
           i++;
           // GNU's named variadic parameter: `args...`.
@@ -126,29 +145,50 @@ export function parseDefine(toks: Tok[], macroId: (name: string) => number): Def
             i++;
           }
         } else {
-          return fail('pp-macro-params', `expected a parameter name, found '${t.text}'`, t);
+          return fail(
+            PreprocessCodes.macroParams,
+            `expected a parameter name, found '${t.text}'`,
+            t,
+          );
         }
         const sep = toks[i];
         if (isPunct(sep, ')')) {
           i++;
           break;
         }
-        if (variadic) return fail('pp-macro-params', "expected ')' after '...'", sep ?? toks[i - 1]);
+        if (variadic)
+          return fail(PreprocessCodes.macroParams, "expected ')' after '...'", sep ?? toks[i - 1]);
         if (!isPunct(sep, ',')) {
-          return fail('pp-macro-params', sep ? `expected ',' or ')' in macro parameter list, found '${sep.text}'` : "missing ')' in macro parameter list", sep ?? toks[i - 1]);
+          return fail(
+            PreprocessCodes.macroParams,
+            sep
+              ? `expected ',' or ')' in macro parameter list, found '${sep.text}'`
+              : "missing ')' in macro parameter list",
+            sep ?? toks[i - 1],
+          );
         }
         i++;
       }
     }
   } else if (toks[1] && !(toks[1].flags & F_WS)) {
-    problems.push({ code: 'pp-macro-missing-space', message: 'missing whitespace after the macro name', tok: toks[1], severity: 'warning' });
+    problems.push({
+      code: PreprocessCodes.macroMissingSpace,
+      message: 'missing whitespace after the macro name',
+      tok: toks[1],
+      severity: 'warning',
+    });
   }
 
   const body = toks.slice(i);
   // The body's leading whitespace is not part of the definition.
-  if (body.length > 0 && body[0].flags & F_WS) body[0] = new Tok(body[0].kind, body[0].text, body[0].flags & ~F_WS, body[0].origin);
+  if (body.length > 0 && body[0].flags & F_WS)
+    body[0] = new Tok(body[0].kind, body[0].text, body[0].flags & ~F_WS, body[0].origin);
   if (body.length > 0 && (isPaste(body[0]) || isPaste(body[body.length - 1]))) {
-    return fail('pp-paste-at-edge', "'##' cannot appear at either end of a macro expansion", isPaste(body[0]) ? body[0] : body[body.length - 1]);
+    return fail(
+      PreprocessCodes.pasteAtEdge,
+      "'##' cannot appear at either end of a macro expansion",
+      isPaste(body[0]) ? body[0] : body[body.length - 1],
+    );
   }
   const vaName = variadic ? params[params.length - 1] : null;
   for (let k = 0; k < body.length; k++) {
@@ -156,19 +196,30 @@ export function parseDefine(toks: Tok[], macroId: (name: string) => number): Def
     if (functionLike && isHash(t)) {
       const next = body[k + 1];
       if (!next || next.kind !== TK_IDENT || !params.includes(next.text)) {
-        return fail('pp-stringize-not-param', "'#' is not followed by a macro parameter", t);
+        return fail(
+          PreprocessCodes.stringizeNotParam,
+          "'#' is not followed by a macro parameter",
+          t,
+        );
       }
     }
     if (t.kind === TK_IDENT && t.text === VA_ARGS && vaName !== VA_ARGS) {
       problems.push({
-        code: 'pp-va-args-misuse',
+        code: PreprocessCodes.vaArgsMisuse,
         message: '__VA_ARGS__ can only appear in the expansion of a variadic macro',
         tok: t,
         severity: 'warning',
       });
     }
   }
-  const def = new MacroDef(name.text, macroId(name.text), functionLike, params, variadic, body, name.origin);
+  const def = new MacroDef(
+    name.text,
+    macroId(name.text),
+    functionLike,
+    params,
+    variadic,
+    body,
+    name.origin,
+  );
   return { def, problems };
 }
-

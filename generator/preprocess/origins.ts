@@ -103,11 +103,6 @@ export class Origins {
     return this.rows.push(-1 - macro, use, spelling);
   }
 
-  /** True when origin `o` came from a macro expansion. */
-  isExpansion(o: number): boolean {
-    return this.rows.a(o) < 0;
-  }
-
   /** The file origin a token finally sits at: the outermost use site of its expansions. */
   topFileOrigin(o: number): number {
     while (this.rows.a(o) < 0) o = this.rows.b(o);
@@ -132,12 +127,16 @@ export class Origins {
   /** The presumed (file, line) of a file origin, for `__FILE__` and `__LINE__`. */
   presumed(fileOrigin: number): { file: string; line: number } {
     const inst = this.instances[this.rows.a(fileOrigin)];
-    return { file: inst.presumedName, line: inst.file.lineIndex(this.rows.b(fileOrigin)) + 1 + inst.lineDelta };
+    return {
+      file: inst.presumedName,
+      line: inst.file.lineIndex(this.rows.b(fileOrigin)) + 1 + inst.lineDelta,
+    };
   }
 
   /** The full location of origin `o` (with its include and macro chains). */
   loc(o: number): Loc {
-    if (!(o >= 0 && o < this.rows.length)) return { file: '<unknown>', line: 1, column: 1, endLine: 1, endColumn: 1 };
+    if (!(o >= 0 && o < this.rows.length))
+      return { file: '<unknown>', line: 1, column: 1, endLine: 1, endColumn: 1 };
     return this.chainLoc(o, { levels: MAX_CHAIN });
   }
 
@@ -154,7 +153,10 @@ export class Origins {
     if (chain.length === 0 || budget.levels <= 0) return base;
     // Keep the chain printable: a 10,000-deep expansion keeps its two ends.
     const keep = Math.max(1, budget.levels);
-    const levels = chain.length > keep ? [...chain.slice(0, keep >> 1), ...chain.slice(-(keep - (keep >> 1)))] : chain;
+    const levels =
+      chain.length > keep
+        ? [...chain.slice(0, keep >> 1), ...chain.slice(-(keep - (keep >> 1)))]
+        : chain;
     budget.levels -= levels.length;
     // Outermost first: each level's spelling carries the next level inside it.
     let tail: Loc = base;

@@ -41,7 +41,11 @@ export class Output {
       }
     }
     const at = this.length + sep.length;
-    if (this.runSrc === src && this.runEnd + sep.length === start && sepMatches(src, this.runEnd, sep)) {
+    if (
+      this.runSrc === src &&
+      this.runEnd + sep.length === start &&
+      sepMatches(src, this.runEnd, sep)
+    ) {
       this.runEnd = end;
     } else {
       this.flushRun();
@@ -120,8 +124,10 @@ export function wouldPaste(prev: string, next: string): boolean {
   // Words run together: identifiers, numbers, literal prefixes (L"x"), 1.5 after 1.
   if (isIdentChar(a) && (isIdentChar(b) || b === 0x22 || b === 0x27)) return true;
   const p0 = prev.charCodeAt(0);
-  const prevIsNumber = (p0 >= 48 && p0 <= 57) || (p0 === 0x2e && prev.length > 1 && isIdentChar(prev.charCodeAt(1)));
-  if (prevIsNumber && (b === 0x2e || ((b === 0x2b || b === 0x2d) && /[eEpP]$/.test(prev)))) return true;
+  const prevIsNumber =
+    (p0 >= 48 && p0 <= 57) || (p0 === 0x2e && prev.length > 1 && isIdentChar(prev.charCodeAt(1)));
+  if (prevIsNumber && (b === 0x2e || ((b === 0x2b || b === 0x2d) && /[eEpP]$/.test(prev))))
+    return true;
   // `.` then a digit is a number; `.` `.` `.` would become an ellipsis.
   if (a === 0x2e && ((b >= 48 && b <= 57) || b === 0x2e)) return true;
   // Comments: `/` then `/` or `*`.
@@ -132,7 +138,11 @@ export function wouldPaste(prev: string, next: string): boolean {
 }
 
 /** Builds `locate` over a finished run. */
-export function makeLocate(table: Triples, origins: Origins, entry: string): (start: number, end: number) => Loc {
+export function makeLocate(
+  table: Triples,
+  origins: Origins,
+  entry: string,
+): (start: number, end: number) => Loc {
   const n = table.length;
   return (start: number, end: number): Loc => {
     if (n === 0) return fileStart(entry);

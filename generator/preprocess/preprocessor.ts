@@ -39,6 +39,7 @@ import {
   Tok,
   isPunct,
 } from './tokens.js';
+import { PreprocessCodes } from './codes.js';
 
 /** The deepest `#include` nesting accepted (as GCC and clang). */
 export const MAX_INCLUDE_DEPTH = 200;
@@ -128,17 +129,24 @@ export class Preprocessor implements ExpandHost {
     if (options.stdIncludes) this.searchDirs.push(options.stdDir);
   }
 
-  /** Preprocesses `text` as the file `name` (read from `path` when `text` is undefined). */
+  /** Preprocesses `text` as the file `name` (read through the host when `text` is undefined). */
   run(name: string, text: string | undefined): DriverResult {
     this.entryName = name;
-    this.defineBuiltins();
-    const entryText = text ?? this.readFile(name, false);
-    this.addDependency(name);
-    if (entryText === undefined) {
-      this.diags.error('pp-file-not-found', `cannot read '${name}'`);
-    } else {
-      this.enter(name, entryText, -1, -1, dirname(name));
-      this.runMain();
+    try {
+      this.defineBuiltins();
+      const entryText = text ?? this.readFile(name, false);
+      this.addDependency(name);
+      if (entryText === undefined) {
+        this.diags.error(PreprocessCodes.fileNotFound, `cannot read '${name}'`);
+      } else {
+        this.enter(name, entryText, -1, -1, dirname(name));
+        this.runMain();
+      }
+    } catch (e) {
+      // A failing file host (or an engine limit) ends the run with a diagnostic, never an exception.
+      const where = this.stack.length > 0 ? this.stack[this.stack.length - 1].record.path : name;
+      const message = e instanceof Error ? e.message : String(e);
+      this.diags.error(PreprocessCodes.stopped, `preprocessing stopped in '${where}': ${message}`);
     }
     const table = this.out.table();
     return {
@@ -153,7 +161,13 @@ export class Preprocessor implements ExpandHost {
   // ---- Expander host --------------------------------------------------
 
   /** Reports a problem at an origin (-1: no location). */
-  report(severity: 'error' | 'warning', code: string, message: string, origin: number, notes?: Note[]): void {
+  report(
+    severity: 'error' | 'warning',
+    code: string,
+    message: string,
+    origin: number,
+    notes?: Note[],
+  ): void {
     const loc = origin >= 0 ? this.origins.loc(origin) : undefined;
     if (severity === 'error') this.diags.error(code, message, loc, notes);
     else this.diags.warning(code, message, loc, notes);
@@ -169,7 +183,12 @@ export class Preprocessor implements ExpandHost {
       case BUILTIN_COUNTER:
         return new Tok(TK_NUMBER, String(this.counter++), use.flags, use.origin);
       case BUILTIN_INCLUDE_LEVEL:
-        return new Tok(TK_NUMBER, String(Math.max(0, this.stack.length - 1)), use.flags, use.origin);
+        return new Tok(
+          TK_NUMBER,
+          String(Math.max(0, this.stack.length - 1)),
+          use.flags,
+          use.origin,
+        );
       default:
         return new Tok(TK_STRING, quote(this.entryName), use.flags, use.origin);
     }
@@ -186,7 +205,10 @@ export class Preprocessor implements ExpandHost {
       ['__INCLUDE_LEVEL__', BUILTIN_INCLUDE_LEVEL],
       ['__BASE_FILE__', BUILTIN_BASE_FILE],
     ] as const) {
-      this.macros.set(name, new MacroDef(name, this.origins.macroId(name), false, [], false, [], -1, kind));
+      this.macros.set(
+        name,
+        new MacroDef(name, this.origins.macroId(name), false, [], false, [], -1, kind),
+      );
     }
     const o = this.options;
     if (!o.undef) this.runVirtual(BUILTIN_FILE_NAME, defineLines(predefinedMacros(o.target)));
@@ -206,7 +228,8 @@ export class Preprocessor implements ExpandHost {
     const cached = this.texts.get(path);
     if (cached !== undefined) return cached === null ? undefined : cached.text;
     let text = this.options.host.readFile(path);
-    if (text === undefined && std && this.options.host !== nodeFileHost) text = nodeFileHost.readFile(path);
+    if (text === undefined && std && this.options.host !== nodeFileHost)
+      text = nodeFileHost.readFile(path);
     this.texts.set(path, text === undefined ? null : new FileRecord(path, text));
     return text;
   }
@@ -231,7 +254,14 @@ export class Preprocessor implements ExpandHost {
   }
 
   /** Starts reading a file (its text already read). */
-  private enter(path: string, text: string, includedFrom: number, searchIndex: number, dir: string, virtual = false): void {
+  private enter(
+    path: string,
+    text: string,
+    includedFrom: number,
+    searchIndex: number,
+    dir: string,
+    virtual = false,
+  ): void {
     let record = this.texts.get(path);
     if (!record) {
       record = new FileRecord(path, text);
@@ -241,7 +271,12 @@ export class Preprocessor implements ExpandHost {
       if (this.sources.get(path) === undefined) this.sources.add(path, text);
       this.addDependency(path);
     }
-    const inst = this.origins.addInstance({ file: record, presumedName: path, lineDelta: 0, includedFrom });
+    const inst = this.origins.addInstance({
+      file: record,
+      presumedName: path,
+      lineDelta: 0,
+      includedFrom,
+    });
     const key = virtual ? path : resolve(path);
     this.enteredFiles.add(key);
     // A byte-order mark is not part of the text.
@@ -249,7 +284,8 @@ export class Preprocessor implements ExpandHost {
     let state: FileState | null = null;
     const lexer = new Lexer(
       text,
-      (code, message, s, e, severity) => this.report(severity, code, message, this.origins.addFile(state!.inst, s, e - s)),
+      (code, message, s, e, severity) =>
+        this.report(severity, code, message, this.origins.addFile(state!.inst, s, e - s)),
       start,
     );
     state = new FileState(lexer, record, inst, dir, searchIndex, key, includedFrom);
@@ -258,7 +294,13 @@ export class Preprocessor implements ExpandHost {
 
   /** Finishes a file: open conditionals are errors. */
   private leave(fs: FileState): void {
-    for (const c of fs.conds) this.report('error', 'pp-unterminated-if', `unterminated #${c.directive} (no matching #endif)`, c.origin);
+    for (const c of fs.conds)
+      this.report(
+        'error',
+        PreprocessCodes.unterminatedIf,
+        `unterminated #${c.directive} (no matching #endif)`,
+        c.origin,
+      );
     this.stack.pop();
   }
 
@@ -285,7 +327,12 @@ export class Preprocessor implements ExpandHost {
       if (kind === TK_IDENT) {
         const text = lx.tokenText();
         if (macros.has(text)) {
-          const tok = new Tok(TK_IDENT, text, lx.flags, origins.addFile(fs.inst, lx.start, lx.end - lx.start));
+          const tok = new Tok(
+            TK_IDENT,
+            text,
+            lx.flags,
+            origins.addFile(fs.inst, lx.start, lx.end - lx.start),
+          );
           this.expander.expandAt(tok, this.baseSource(fs), this.sink);
           continue;
         }
@@ -314,7 +361,12 @@ export class Preprocessor implements ExpandHost {
             lx.reset(mark);
             return null;
           }
-          return new Tok(kind, lx.tokenText(), lx.flags, this.origins.addFile(fs.inst, lx.start, lx.end - lx.start));
+          return new Tok(
+            kind,
+            lx.tokenText(),
+            lx.flags,
+            this.origins.addFile(fs.inst, lx.start, lx.end - lx.start),
+          );
         }
       },
       nextArg: (): Tok | null => {
@@ -329,7 +381,12 @@ export class Preprocessor implements ExpandHost {
             this.inArgs--;
             continue;
           }
-          return new Tok(kind, lx.tokenText(), lx.flags, this.origins.addFile(fs.inst, lx.start, lx.end - lx.start));
+          return new Tok(
+            kind,
+            lx.tokenText(),
+            lx.flags,
+            this.origins.addFile(fs.inst, lx.start, lx.end - lx.start),
+          );
         }
       },
     };
@@ -349,7 +406,12 @@ export class Preprocessor implements ExpandHost {
     }
     const dirOrigin = this.origins.addFile(fs.inst, hashStart, lx.end - hashStart);
     if (kind !== TK_IDENT) {
-      this.report('error', 'pp-unknown-directive', `invalid preprocessing directive '#${lx.tokenText()}'`, dirOrigin);
+      this.report(
+        'error',
+        PreprocessCodes.unknownDirective,
+        `invalid preprocessing directive '#${lx.tokenText()}'`,
+        dirOrigin,
+      );
       lx.skipRestOfLine();
       return;
     }
@@ -387,12 +449,18 @@ export class Preprocessor implements ExpandHost {
       case 'error':
       case 'warning': {
         const message = this.restOfLineText(fs);
-        this.report(name === 'error' ? 'error' : 'warning', `pp-${name}`, `#${name}${message ? ' ' + message : ''}`, dirOrigin);
+        this.report(
+          name === 'error' ? 'error' : 'warning',
+          name === 'error' ? PreprocessCodes.error : PreprocessCodes.warning,
+          `#${name}${message ? ' ' + message : ''}`,
+          dirOrigin,
+        );
         return;
       }
       case 'pragma': {
         const toks = this.lineTokens(fs);
-        if (toks.length === 1 && toks[0].kind === TK_IDENT && toks[0].text === 'once') this.onceFiles.add(this.realpath(fs.record.path));
+        if (toks.length === 1 && toks[0].kind === TK_IDENT && toks[0].text === 'once')
+          this.onceFiles.add(this.realpath(fs.record.path));
         return;
       }
       case 'ident':
@@ -400,7 +468,12 @@ export class Preprocessor implements ExpandHost {
         this.lineTokens(fs);
         return;
       default:
-        this.report('error', 'pp-unknown-directive', `invalid preprocessing directive '#${name}'`, dirOrigin);
+        this.report(
+          'error',
+          PreprocessCodes.unknownDirective,
+          `invalid preprocessing directive '#${name}'`,
+          dirOrigin,
+        );
         lx.skipRestOfLine();
     }
   }
@@ -410,7 +483,14 @@ export class Preprocessor implements ExpandHost {
     const lx = fs.lexer;
     const toks: Tok[] = [];
     while (lx.nextInLine() !== TK_EOL) {
-      toks.push(new Tok(lx.kind, lx.tokenText(), lx.flags, this.origins.addFile(fs.inst, lx.start, lx.end - lx.start)));
+      toks.push(
+        new Tok(
+          lx.kind,
+          lx.tokenText(),
+          lx.flags,
+          this.origins.addFile(fs.inst, lx.start, lx.end - lx.start),
+        ),
+      );
     }
     return toks;
   }
@@ -433,7 +513,12 @@ export class Preprocessor implements ExpandHost {
     const lx = fs.lexer;
     if (lx.nextInLine() === TK_EOL) return;
     const origin = this.origins.addFile(fs.inst, lx.start, lx.end - lx.start);
-    this.report('warning', 'pp-extra-tokens', `extra tokens at end of #${name} directive`, origin);
+    this.report(
+      'warning',
+      PreprocessCodes.extraTokens,
+      `extra tokens at end of #${name} directive`,
+      origin,
+    );
     lx.quiet = true;
     while (lx.nextInLine() !== TK_EOL);
     lx.quiet = false;
@@ -442,15 +527,30 @@ export class Preprocessor implements ExpandHost {
   private define(fs: FileState): void {
     const toks = this.lineTokens(fs);
     const { def, problems } = parseDefine(toks, (n) => this.origins.macroId(n));
-    for (const p of problems) this.report(p.severity, p.code, p.message, p.tok ? p.tok.origin : this.lineEndOrigin(fs));
+    for (const p of problems)
+      this.report(p.severity, p.code, p.message, p.tok ? p.tok.origin : this.lineEndOrigin(fs));
     if (def === null) return;
     const prev = this.macros.get(def.name);
     if (prev !== undefined && !prev.sameAs(def)) {
       if (prev.builtin !== BUILTIN_NONE) {
-        this.report('warning', 'pp-builtin-macro', `redefining builtin macro '${def.name}'`, def.nameOrigin);
+        this.report(
+          'warning',
+          PreprocessCodes.builtinMacro,
+          `redefining builtin macro '${def.name}'`,
+          def.nameOrigin,
+        );
       } else {
-        const notes: Note[] = prev.nameOrigin >= 0 ? [{ message: 'previous definition is here', loc: this.origins.loc(prev.nameOrigin) }] : [];
-        this.report('warning', 'pp-macro-redefined', `'${def.name}' macro redefined`, def.nameOrigin, notes);
+        const notes: Note[] =
+          prev.nameOrigin >= 0
+            ? [{ message: 'previous definition is here', loc: this.origins.loc(prev.nameOrigin) }]
+            : [];
+        this.report(
+          'warning',
+          PreprocessCodes.macroRedefined,
+          `'${def.name}' macro redefined`,
+          def.nameOrigin,
+          notes,
+        );
       }
     }
     this.macros.set(def.name, def);
@@ -461,22 +561,41 @@ export class Preprocessor implements ExpandHost {
     if (operand === null) return;
     const prev = this.macros.get(operand.name);
     if (prev !== undefined && prev.builtin !== BUILTIN_NONE) {
-      this.report('warning', 'pp-builtin-macro', `undefining builtin macro '${operand.name}'`, operand.origin);
+      this.report(
+        'warning',
+        PreprocessCodes.builtinMacro,
+        `undefining builtin macro '${operand.name}'`,
+        operand.origin,
+      );
     }
     this.macros.delete(operand.name);
   }
 
   /** The identifier operand of `#ifdef`, `#ifndef`, `#undef` (null, reported, when missing or wrong). */
-  private macroOperand(fs: FileState, directive: string, dirOrigin: number): { name: string; origin: number } | null {
+  private macroOperand(
+    fs: FileState,
+    directive: string,
+    dirOrigin: number,
+  ): { name: string; origin: number } | null {
     const lx = fs.lexer;
     const kind = lx.nextInLine();
     if (kind === TK_EOL) {
-      this.report('error', 'pp-macro-name-missing', `macro name missing after #${directive}`, dirOrigin);
+      this.report(
+        'error',
+        PreprocessCodes.macroNameMissing,
+        `macro name missing after #${directive}`,
+        dirOrigin,
+      );
       return null;
     }
     const origin = this.origins.addFile(fs.inst, lx.start, lx.end - lx.start);
     if (kind !== TK_IDENT) {
-      this.report('error', 'pp-macro-name-invalid', 'macro names must be identifiers', origin);
+      this.report(
+        'error',
+        PreprocessCodes.macroNameInvalid,
+        'macro names must be identifiers',
+        origin,
+      );
       lx.quiet = true;
       while (lx.nextInLine() !== TK_EOL);
       lx.quiet = false;
@@ -484,7 +603,12 @@ export class Preprocessor implements ExpandHost {
     }
     const name = lx.tokenText();
     if (name === 'defined' && directive === 'undef') {
-      this.report('error', 'pp-macro-name-invalid', "'defined' cannot be used as a macro name", origin);
+      this.report(
+        'error',
+        PreprocessCodes.macroNameInvalid,
+        "'defined' cannot be used as a macro name",
+        origin,
+      );
       return null;
     }
     this.extraTokens(fs, directive);
@@ -502,7 +626,12 @@ export class Preprocessor implements ExpandHost {
   private ifCondition(fs: FileState, dirOrigin: number): boolean {
     const toks = this.lineTokens(fs);
     if (toks.length === 0) {
-      this.report('error', 'pp-if-missing-expr', `#${this.directiveName(fs, dirOrigin)} with no expression`, dirOrigin);
+      this.report(
+        'error',
+        PreprocessCodes.ifMissingExpr,
+        `#${this.directiveName(fs, dirOrigin)} with no expression`,
+        dirOrigin,
+      );
       return false;
     }
     const expanded = this.expander.expandList(toks, true);
@@ -515,7 +644,10 @@ export class Preprocessor implements ExpandHost {
   /** The directive's name from its origin's text (`if` or `elif`). */
   private directiveName(fs: FileState, dirOrigin: number): string {
     const o = this.origins;
-    const text = fs.record.text.slice(o.offsetOf(dirOrigin), o.offsetOf(dirOrigin) + o.lengthOf(dirOrigin));
+    const text = fs.record.text.slice(
+      o.offsetOf(dirOrigin),
+      o.offsetOf(dirOrigin) + o.lengthOf(dirOrigin),
+    );
     return /[A-Za-z_]+$/.exec(text)?.[0] ?? 'if';
   }
 
@@ -529,7 +661,16 @@ export class Preprocessor implements ExpandHost {
   private elseOrEndif(fs: FileState, name: string, dirOrigin: number): void {
     const cond = fs.conds[fs.conds.length - 1];
     if (cond === undefined) {
-      this.report('error', `pp-stray-${name}`, `#${name} without #if`, dirOrigin);
+      this.report(
+        'error',
+        name === 'else'
+          ? PreprocessCodes.strayElse
+          : name === 'elif'
+            ? PreprocessCodes.strayElif
+            : PreprocessCodes.strayEndif,
+        `#${name} without #if`,
+        dirOrigin,
+      );
       fs.lexer.skipRestOfLine();
       return;
     }
@@ -539,9 +680,13 @@ export class Preprocessor implements ExpandHost {
       return;
     }
     if (cond.elseOrigin >= 0) {
-      this.report('error', `pp-${name}-after-else`, `#${name} after #else`, dirOrigin, [
-        { message: 'the #else is here', loc: this.origins.loc(cond.elseOrigin) },
-      ]);
+      this.report(
+        'error',
+        name === 'else' ? PreprocessCodes.elseAfterElse : PreprocessCodes.elifAfterElse,
+        `#${name} after #else`,
+        dirOrigin,
+        [{ message: 'the #else is here', loc: this.origins.loc(cond.elseOrigin) }],
+      );
     }
     if (name === 'else') {
       this.extraTokens(fs, name);
@@ -591,9 +736,13 @@ export class Preprocessor implements ExpandHost {
         return;
       }
       if (cond.elseOrigin >= 0) {
-        this.report('error', `pp-${name}-after-else`, `#${name} after #else`, dirOrigin, [
-          { message: 'the #else is here', loc: this.origins.loc(cond.elseOrigin) },
-        ]);
+        this.report(
+          'error',
+          name === 'else' ? PreprocessCodes.elseAfterElse : PreprocessCodes.elifAfterElse,
+          `#${name} after #else`,
+          dirOrigin,
+          [{ message: 'the #else is here', loc: this.origins.loc(cond.elseOrigin) }],
+        );
         lx.skipRestOfLine();
         lx.quiet = true;
         continue;
@@ -639,21 +788,47 @@ export class Preprocessor implements ExpandHost {
     }
     if (spec === null) {
       if (kind === TK_EOL || kind === TK_HEADER || kind === TK_STRING) {
-        this.report('error', 'pp-include-syntax', `#${directive} expects "FILENAME" or <FILENAME>`, dirOrigin);
+        this.report(
+          'error',
+          PreprocessCodes.includeSyntax,
+          `#${directive} expects "FILENAME" or <FILENAME>`,
+          dirOrigin,
+        );
       }
       return;
     }
     if (spec.name === '') {
-      this.report('error', 'pp-include-syntax', `empty file name in #${directive}`, spec.origin);
+      this.report(
+        'error',
+        PreprocessCodes.includeSyntax,
+        `empty file name in #${directive}`,
+        spec.origin,
+      );
       return;
     }
     if (this.inArgs > 0) {
-      this.report('error', 'pp-include-in-args', `#${directive} inside the arguments of a macro is not supported`, dirOrigin);
+      this.report(
+        'error',
+        PreprocessCodes.includeInArgs,
+        `#${directive} inside the arguments of a macro is not supported`,
+        dirOrigin,
+      );
       return;
     }
-    const found = this.resolveInclude(fs, spec.name, spec.angled, directive === 'include_next', spec.origin);
+    const found = this.resolveInclude(
+      fs,
+      spec.name,
+      spec.angled,
+      directive === 'include_next',
+      spec.origin,
+    );
     if (found === null) {
-      this.report('error', 'pp-include-not-found', `'${spec.name}' file not found`, spec.origin);
+      this.report(
+        'error',
+        PreprocessCodes.includeNotFound,
+        `'${spec.name}' file not found`,
+        spec.origin,
+      );
       return;
     }
     if (this.onceFiles.size > 0 && this.onceFiles.has(this.realpath(found.path))) return;
@@ -664,7 +839,12 @@ export class Preprocessor implements ExpandHost {
     }
     const key = resolve(found.path);
     if (this.stack.length >= MAX_INCLUDE_DEPTH) {
-      this.report('error', 'pp-include-depth', `#include nested more than ${MAX_INCLUDE_DEPTH} levels deep`, spec.origin);
+      this.report(
+        'error',
+        PreprocessCodes.includeDepth,
+        `#include nested more than ${MAX_INCLUDE_DEPTH} levels deep`,
+        spec.origin,
+      );
       return;
     }
     // A file may re-enter itself (guarded headers do, harmlessly); the third time is a cycle.
@@ -672,22 +852,36 @@ export class Preprocessor implements ExpandHost {
     if (open.length >= 2) {
       const from = this.stack.indexOf(open[open.length - 1]);
       const cycle = [...this.stack.slice(from).map((s) => s.record.path), found.path].join(' -> ');
-      this.report('error', 'pp-include-cycle', `#include cycle: ${cycle}`, spec.origin);
+      this.report('error', PreprocessCodes.includeCycle, `#include cycle: ${cycle}`, spec.origin);
       return;
     }
     this.enter(found.path, found.text, spec.origin, found.searchIndex, dirname(found.path));
   }
 
   /** `#include MACRO`: the header from the expanded tokens, or null (reported). */
-  private computedHeader(toks: Tok[], directive: string): { name: string; angled: boolean; origin: number } | null {
+  private computedHeader(
+    toks: Tok[],
+    directive: string,
+  ): { name: string; angled: boolean; origin: number } | null {
     const first = toks[0];
     const fail = () => {
-      this.report('error', 'pp-include-syntax', `#${directive} expects "FILENAME" or <FILENAME>`, first ? first.origin : -1);
+      this.report(
+        'error',
+        PreprocessCodes.includeSyntax,
+        `#${directive} expects "FILENAME" or <FILENAME>`,
+        first ? first.origin : -1,
+      );
       return null;
     };
     if (first === undefined) return fail();
     if (first.kind === TK_STRING && first.text.startsWith('"')) {
-      if (toks.length > 1) this.report('warning', 'pp-extra-tokens', `extra tokens at end of #${directive} directive`, toks[1].origin);
+      if (toks.length > 1)
+        this.report(
+          'warning',
+          PreprocessCodes.extraTokens,
+          `extra tokens at end of #${directive} directive`,
+          toks[1].origin,
+        );
       return { name: first.text.slice(1, -1), angled: false, origin: first.origin };
     }
     if (!isPunct(first, '<')) return fail();
@@ -695,13 +889,24 @@ export class Preprocessor implements ExpandHost {
     for (let i = 1; i < toks.length; i++) {
       const t = toks[i];
       if (isPunct(t, '>')) {
-        if (i + 1 < toks.length) this.report('warning', 'pp-extra-tokens', `extra tokens at end of #${directive} directive`, toks[i + 1].origin);
+        if (i + 1 < toks.length)
+          this.report(
+            'warning',
+            PreprocessCodes.extraTokens,
+            `extra tokens at end of #${directive} directive`,
+            toks[i + 1].origin,
+          );
         return { name, angled: true, origin: first.origin };
       }
       if (name && t.flags & (F_WS | F_SOL)) name += ' ';
       name += t.text;
     }
-    this.report('error', 'pp-include-syntax', `missing '>' to end the file name of #${directive}`, first.origin);
+    this.report(
+      'error',
+      PreprocessCodes.includeSyntax,
+      `missing '>' to end the file name of #${directive}`,
+      first.origin,
+    );
     return null;
   }
 
@@ -719,7 +924,13 @@ export class Preprocessor implements ExpandHost {
     }
     let from = 0;
     if (next) {
-      if (this.stack.length <= 1) this.report('warning', 'pp-include-next-in-primary', '#include_next in the main file', origin);
+      if (this.stack.length <= 1)
+        this.report(
+          'warning',
+          PreprocessCodes.includeNextInPrimary,
+          '#include_next in the main file',
+          origin,
+        );
       else if (fs.searchIndex >= 0) from = fs.searchIndex + 1;
     }
     if (!angled && !(next && fs.searchIndex >= 0)) {
@@ -743,37 +954,73 @@ export class Preprocessor implements ExpandHost {
     const toks = this.expander.expandList(this.lineTokens(fs), false).toks;
     const num = toks[0];
     if (num === undefined || num.kind !== TK_NUMBER || !/^[0-9]+$/.test(num.text)) {
-      this.report('error', 'pp-line-syntax', `#line expects a line number${num ? `, found '${num.text}'` : ''}`, num ? num.origin : dirOrigin);
+      this.report(
+        'error',
+        PreprocessCodes.lineSyntax,
+        `#line expects a line number${num ? `, found '${num.text}'` : ''}`,
+        num ? num.origin : dirOrigin,
+      );
       return;
     }
     const file = toks[1];
     if (file !== undefined && !(file.kind === TK_STRING && file.text.startsWith('"'))) {
-      this.report('error', 'pp-line-syntax', `invalid file name '${file.text}' in #line`, file.origin);
+      this.report(
+        'error',
+        PreprocessCodes.lineSyntax,
+        `invalid file name '${file.text}' in #line`,
+        file.origin,
+      );
       return;
     }
-    if (toks.length > 2) this.report('warning', 'pp-extra-tokens', 'extra tokens at end of #line directive', toks[2].origin);
+    if (toks.length > 2)
+      this.report(
+        'warning',
+        PreprocessCodes.extraTokens,
+        'extra tokens at end of #line directive',
+        toks[2].origin,
+      );
     this.applyLine(fs, num, file, 0);
   }
 
   /** `# 33 "file" 1 3`: gcc's line marker, with its flags (1 enter, 2 return, 3 system, 4 extern C). */
   private lineMarker(fs: FileState, hashStart: number): void {
     const lx = fs.lexer;
-    const num = new Tok(TK_NUMBER, lx.tokenText(), lx.flags, this.origins.addFile(fs.inst, lx.start, lx.end - lx.start));
+    const num = new Tok(
+      TK_NUMBER,
+      lx.tokenText(),
+      lx.flags,
+      this.origins.addFile(fs.inst, lx.start, lx.end - lx.start),
+    );
     const markerOrigin = this.origins.addFile(fs.inst, hashStart, lx.end - hashStart);
     const toks = this.lineTokens(fs);
     if (!/^[0-9]+$/.test(num.text)) {
-      this.report('error', 'pp-line-syntax', `'${num.text}' in a line marker is not a line number`, num.origin);
+      this.report(
+        'error',
+        PreprocessCodes.lineSyntax,
+        `'${num.text}' in a line marker is not a line number`,
+        num.origin,
+      );
       return;
     }
     const file = toks[0];
     if (file !== undefined && !(file.kind === TK_STRING && file.text.startsWith('"'))) {
-      this.report('error', 'pp-line-syntax', `invalid file name '${file.text}' in a line marker`, file.origin);
+      this.report(
+        'error',
+        PreprocessCodes.lineSyntax,
+        `invalid file name '${file.text}' in a line marker`,
+        file.origin,
+      );
       return;
     }
     let flag = 0;
     for (const t of toks.slice(1)) {
       if (t.kind !== TK_NUMBER || !/^[1-4]$/.test(t.text)) {
-        this.report('error', 'pp-line-syntax', `invalid flag '${t.text}' in a line marker`, t.origin);
+        this.report(
+          'error',
+          PreprocessCodes.lineSyntax,
+          `invalid flag '${t.text}' in a line marker`,
+          t.origin,
+        );
         return;
       }
       if (t.text === '1' || t.text === '2') flag = Number(t.text);
@@ -782,9 +1029,21 @@ export class Preprocessor implements ExpandHost {
   }
 
   /** Starts a new instance whose next line is line `num` of `file` (flag 1/2: presumed include enter/return). */
-  private applyLine(fs: FileState, num: Tok, file: Tok | undefined, flag: number, markerOrigin = -1): void {
+  private applyLine(
+    fs: FileState,
+    num: Tok,
+    file: Tok | undefined,
+    flag: number,
+    markerOrigin = -1,
+  ): void {
     const line = Number(num.text);
-    if (line === 0 || line > 2147483647) this.report('warning', 'pp-line-range', `line number ${num.text} out of range`, num.origin);
+    if (line === 0 || line > 2147483647)
+      this.report(
+        'warning',
+        PreprocessCodes.lineRange,
+        `line number ${num.text} out of range`,
+        num.origin,
+      );
     const cur = this.origins.instances[fs.inst];
     // The directive ends at the lexer's position (before the newline); the next line is physical line index + 2.
     const nextLine = fs.record.lineIndex(fs.lexer.pos) + 2;
@@ -808,7 +1067,10 @@ export class Preprocessor implements ExpandHost {
 function isDirectiveHash(lx: Lexer): boolean {
   const len = lx.end - lx.start;
   const c = lx.text.charCodeAt(lx.start);
-  return (len === 1 && c === 0x23) || (len === 2 && c === 0x25 && lx.text.charCodeAt(lx.start + 1) === 0x3a);
+  return (
+    (len === 1 && c === 0x23) ||
+    (len === 2 && c === 0x25 && lx.text.charCodeAt(lx.start + 1) === 0x3a)
+  );
 }
 
 /** `#define` lines for (name, value) pairs (a value with newlines keeps its first line's meaning as one line). */

@@ -25,7 +25,8 @@ export class Triples {
     const i = this.n++;
     const k = i >>> CHUNK_BITS;
     const o = (i & ROW_MASK) * 3;
-    if (k === this.chunks.length) this.chunks.push(new Int32Array((k === 0 ? FIRST_ROWS : CHUNK_ROWS) * 3));
+    if (k === this.chunks.length)
+      this.chunks.push(new Int32Array((k === 0 ? FIRST_ROWS : CHUNK_ROWS) * 3));
     else if (k === 0 && o === this.chunks[0].length) {
       // The first chunk grows by doubling up to the full chunk size.
       const grown = new Int32Array(this.chunks[0].length * 2);

@@ -5,19 +5,36 @@
 
 import { execFileSync } from 'node:child_process';
 import { formatDiagnostics, type Diagnostic } from '../../generator/diagnostics.js';
-import { type FileHost, type PreprocessOptions, type PreprocessResult, preprocessText } from '../../generator/preprocess/index.js';
+import {
+  type FileHost,
+  type PreprocessOptions,
+  type PreprocessResult,
+  preprocessText,
+} from '../../generator/preprocess/index.js';
 import { Lexer } from '../../generator/preprocess/lexer.js';
 import { TK_EOF } from '../../generator/preprocess/tokens.js';
 import { formatPosition, type Loc } from '../../generator/source.js';
 
 /** A file host over a map of path → text. */
 export function memoryHost(files: Record<string, string>): FileHost {
-  return { readFile: (path) => (Object.prototype.hasOwnProperty.call(files, path) ? files[path] : undefined) };
+  return {
+    readFile: (path) =>
+      Object.prototype.hasOwnProperty.call(files, path) ? files[path] : undefined,
+  };
 }
 
 /** Preprocesses `files[entry]` with an in-memory host and no predefined macros unless asked. */
-export function run(files: Record<string, string>, entry: string, options: PreprocessOptions = {}): PreprocessResult {
-  return preprocessText(files[entry], entry, { undef: true, stdIncludes: false, host: memoryHost(files), ...options });
+export function run(
+  files: Record<string, string>,
+  entry: string,
+  options: PreprocessOptions = {},
+): PreprocessResult {
+  return preprocessText(files[entry], entry, {
+    undef: true,
+    stdIncludes: false,
+    host: memoryHost(files),
+    ...options,
+  });
 }
 
 /** Preprocesses one text (file `t.defs`), no predefined macros. */
@@ -38,7 +55,8 @@ export function diagLines(diags: readonly Diagnostic[]): string[] {
   const lines: string[] = [];
   for (const d of diags) {
     lines.push(`${d.loc ? formatPosition(d.loc) : '-'}: ${d.severity}[${d.code}]: ${d.message}`);
-    for (const n of d.notes ?? []) lines.push(`  note ${n.loc ? formatPosition(n.loc) : '-'}: ${n.message}`);
+    for (const n of d.notes ?? [])
+      lines.push(`  note ${n.loc ? formatPosition(n.loc) : '-'}: ${n.message}`);
   }
   return lines;
 }
@@ -76,12 +94,16 @@ export function haveCpp(): boolean {
 /** GCC's preprocessor output for a file or for stdin text (`-P -undef`, C mode). */
 export function gccCpp(args: string[], input?: string): string {
   try {
-    return execFileSync('cpp', ['-P', '-undef', '-nostdinc', '-x', 'c', ...args, ...(input === undefined ? [] : ['-'])], {
-      input,
-      encoding: 'utf8',
-      stdio: ['pipe', 'pipe', 'pipe'],
-      maxBuffer: 1 << 28,
-    });
+    return execFileSync(
+      'cpp',
+      ['-P', '-undef', '-nostdinc', '-x', 'c', ...args, ...(input === undefined ? [] : ['-'])],
+      {
+        input,
+        encoding: 'utf8',
+        stdio: ['pipe', 'pipe', 'pipe'],
+        maxBuffer: 1 << 28,
+      },
+    );
   } catch (e) {
     // cpp exits non-zero on #error and the like; its output is still the reference.
     return (e as { stdout?: string }).stdout ?? '';

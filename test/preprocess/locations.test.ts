@@ -28,7 +28,10 @@ describe('locate', () => {
     expect(span(pp('').locate(0, 0))).toBe('t.defs:1:1-1:1');
   });
   it('points into an included file, with the #include as includedFrom', () => {
-    const r = run({ 'main.defs': 'a\n#include "sub.defs"\n', 'sub.defs': '\n  inner\n' }, 'main.defs');
+    const r = run(
+      { 'main.defs': 'a\n#include "sub.defs"\n', 'sub.defs': '\n  inner\n' },
+      'main.defs',
+    );
     const loc = locOf(r, 'inner');
     expect(span(loc)).toBe('sub.defs:2:3-2:8');
     expect(loc.includedFrom && span(loc.includedFrom)).toBe('main.defs:2:10-2:20');
@@ -57,11 +60,16 @@ describe('locate', () => {
     expect(span(loc.expandedFrom!.spelling)).toBe('t.defs:2:5-2:8');
   });
   it('keeps macro definitions in included files located there', () => {
-    const r = run({ 'main.defs': '#include "m.defs"\nM\n', 'm.defs': '#define M mval\n' }, 'main.defs');
+    const r = run(
+      { 'main.defs': '#include "m.defs"\nM\n', 'm.defs': '#define M mval\n' },
+      'main.defs',
+    );
     const loc = locOf(r, 'mval');
     expect(span(loc)).toBe('main.defs:2:1-2:2');
     expect(span(loc.expandedFrom!.spelling)).toBe('m.defs:1:11-1:15');
-    expect(loc.expandedFrom!.spelling.includedFrom && span(loc.expandedFrom!.spelling.includedFrom)).toBe('main.defs:1:10-1:18');
+    expect(
+      loc.expandedFrom!.spelling.includedFrom && span(loc.expandedFrom!.spelling.includedFrom),
+    ).toBe('main.defs:1:10-1:18');
   });
   it('shares one includedFrom object among all tokens of an inclusion', () => {
     const r = run({ 'main.defs': '#include "s.defs"\n', 's.defs': 'a b\n' }, 'main.defs');
@@ -92,7 +100,7 @@ describe('#line and line markers', () => {
     expect(span(after)).toBe('main.defs:3:1-3:6');
     expect(after.includedFrom).toBeUndefined();
   });
-  it('accepts the #line that Apple\'s mig.sh prepends', () => {
+  it("accepts the #line that Apple's mig.sh prepends", () => {
     const r = pp('#line 1 "real.defs"\nsubsystem x 1;\n');
     expect(span(locOf(r, 'subsystem'))).toBe('real.defs:1:1-1:10');
   });

@@ -64,7 +64,8 @@ describe('function-like macros', () => {
   });
   it('uses the C standard example of nested rescans', () => {
     // C11 6.10.3.5 example 3, one line of it.
-    const defs = '#define x 3\n#define f(a) f(x * (a))\n#undef x\n#define x 2\n#define g f\n#define z z[0]\n#define t(a) a\n';
+    const defs =
+      '#define x 3\n#define f(a) f(x * (a))\n#undef x\n#define x 2\n#define g f\n#define z z[0]\n#define t(a) a\n';
     expect(tokens(out(defs + 'f(y+1) + f(f(z)) % t(t(g)(0) + t)(1);\n'))).toEqual(
       tokens('f(2 * (y+1)) + f(2 * (f(2 * (z[0])))) % f(2 * (0)) + t(1);'),
     );
@@ -73,7 +74,9 @@ describe('function-like macros', () => {
 
 describe('# and ##', () => {
   it('stringizes an argument, escaping quotes and backslashes in literals', () => {
-    expect(out('#define S(x) #x\nS(a  +  b) S("a\\n") S(\'"\')\n')).toBe('"a + b" "\\"a\\\\n\\"" "\'\\"\'"');
+    expect(out('#define S(x) #x\nS(a  +  b) S("a\\n") S(\'"\')\n')).toBe(
+      '"a + b" "\\"a\\\\n\\"" "\'\\"\'"',
+    );
   });
   it('stringizes an empty argument', () => {
     expect(out('#define S(x) #x\nS()\n')).toBe('""');
@@ -96,11 +99,14 @@ describe('# and ##', () => {
   it('reports a paste that is not one token, and keeps both', () => {
     const r = pp('#define P(a, b) a ## b\nP(+, -)\n');
     expect(tokens(r.text)).toEqual(['+', '-']);
-    expect(diagLines(r.diagnostics)).toEqual(["t.defs:2:1: error[pp-invalid-paste]: pasting '+' and '-' does not give a valid preprocessing token"]);
+    expect(diagLines(r.diagnostics)).toEqual([
+      "t.defs:2:1: error[pp-invalid-paste]: pasting '+' and '-' does not give a valid preprocessing token",
+    ]);
   });
   it('uses the C standard example of # and ## together', () => {
     // C11 6.10.3.5 example 4 (hash_hash).
-    const text = '#define hash_hash # ## #\n#define mkstr(a) # a\n#define in_between(a) mkstr(a)\n#define join(c, d) in_between(c hash_hash d)\nchar p[] = join(x, y);\n';
+    const text =
+      '#define hash_hash # ## #\n#define mkstr(a) # a\n#define in_between(a) mkstr(a)\n#define join(c, d) in_between(c hash_hash d)\nchar p[] = join(x, y);\n';
     expect(out(text)).toBe('char p[] = "x ## y";');
   });
 });
@@ -127,13 +133,20 @@ describe('redefinition', () => {
   it('warns about a different one, pointing at the first', () => {
     const r = pp('#define A 1\n#define A 2\nA\n');
     expect(r.text).toBe('2');
-    expect(diagLines(r.diagnostics)).toEqual(["t.defs:2:9: warning[pp-macro-redefined]: 'A' macro redefined", '  note t.defs:1:9: previous definition is here']);
+    expect(diagLines(r.diagnostics)).toEqual([
+      "t.defs:2:9: warning[pp-macro-redefined]: 'A' macro redefined",
+      '  note t.defs:1:9: previous definition is here',
+    ]);
   });
   it('treats different spacing as a different body', () => {
-    expect(pp('#define A 1+2\n#define A 1 + 2\n').diagnostics.map((d) => d.code)).toEqual(['pp-macro-redefined']);
+    expect(pp('#define A 1+2\n#define A 1 + 2\n').diagnostics.map((d) => d.code)).toEqual([
+      'pp-macro-redefined',
+    ]);
   });
   it('treats different parameters as a different definition', () => {
-    expect(pp('#define F(a) a\n#define F(b) b\n').diagnostics.map((d) => d.code)).toEqual(['pp-macro-redefined']);
+    expect(pp('#define F(a) a\n#define F(b) b\n').diagnostics.map((d) => d.code)).toEqual([
+      'pp-macro-redefined',
+    ]);
   });
 });
 

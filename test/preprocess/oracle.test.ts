@@ -12,7 +12,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { predefinedMacros, preprocessFile, preprocessText } from '../../generator/preprocess/index.js';
+import {
+  predefinedMacros,
+  preprocessFile,
+  preprocessText,
+} from '../../generator/preprocess/index.js';
 import { diagLines, gccCpp, haveCpp, tokens } from './helpers.js';
 
 const GNU_ROOT = '/usr/include/x86_64-linux-gnu';
@@ -38,7 +42,11 @@ function expectSameTokens(ours: string, theirs: string): void {
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
   const context = (t: string[]) => t.slice(Math.max(0, i - 8), i + 8).join(' ');
-  expect(i === a.length && i === b.length ? 'same' : `differs at token ${i}:\n  tsmig: ${context(a)}\n  cpp:   ${context(b)}`).toBe('same');
+  expect(
+    i === a.length && i === b.length
+      ? 'same'
+      : `differs at token ${i}:\n  tsmig: ${context(a)}\n  cpp:   ${context(b)}`,
+  ).toBe('same');
 }
 
 const cpp = haveCpp();
@@ -50,21 +58,29 @@ const defineSets: Array<[string, string[]]> = [
 ];
 
 // CI installs gnumach-dev and cpp (.ci/run); elsewhere the reason is printed.
-describe.skipIf(!cpp || gnuFiles.length === 0)("gnumach's .defs against cpp (needs cpp and gnumach-dev)", () => {
-  it('finds the corpus', () => {
-    expect(gnuFiles.length).toBeGreaterThanOrEqual(20);
-  });
-  for (const [label, names] of defineSets) {
-    describe(label, () => {
-      it.each(gnuFiles.map((f) => [f.slice(GNU_ROOT.length + 1), f]))('%s', (_name, file) => {
-        const theirs = gccCpp([...names.map((n) => `-D${n}`), `-I${GNU_ROOT}`, file]);
-        const r = preprocessFile(file, { undef: true, defines: names.map((n) => [n, '1']), includePaths: [GNU_ROOT], stdIncludes: false });
-        expect(diagLines(r.diagnostics)).toEqual([]);
-        expectSameTokens(r.text, theirs);
-      });
+describe.skipIf(!cpp || gnuFiles.length === 0)(
+  "gnumach's .defs against cpp (needs cpp and gnumach-dev)",
+  () => {
+    it('finds the corpus', () => {
+      expect(gnuFiles.length).toBeGreaterThanOrEqual(20);
     });
-  }
-});
+    for (const [label, names] of defineSets) {
+      describe(label, () => {
+        it.each(gnuFiles.map((f) => [f.slice(GNU_ROOT.length + 1), f]))('%s', (_name, file) => {
+          const theirs = gccCpp([...names.map((n) => `-D${n}`), `-I${GNU_ROOT}`, file]);
+          const r = preprocessFile(file, {
+            undef: true,
+            defines: names.map((n) => [n, '1']),
+            includePaths: [GNU_ROOT],
+            stdIncludes: false,
+          });
+          expect(diagLines(r.diagnostics)).toEqual([]);
+          expectSameTokens(r.text, theirs);
+        });
+      });
+    }
+  },
+);
 
 describe.skipIf(!cpp)("tsmig's tricky corpus against cpp (needs cpp)", () => {
   const files = defsUnder(CORPUS);
@@ -75,7 +91,11 @@ describe.skipIf(!cpp)("tsmig's tricky corpus against cpp (needs cpp)", () => {
     it.each(files.map((f) => [basename(f), f]))(`%s ${names.join(' ')}`, (_name, file) => {
       const defines = ['__x86_64__', ...names];
       const theirs = gccCpp([...defines.map((n) => `-D${n}`), file]);
-      const r = preprocessFile(file, { undef: true, defines: defines.map((n) => [n, '1']), stdIncludes: false });
+      const r = preprocessFile(file, {
+        undef: true,
+        defines: defines.map((n) => [n, '1']),
+        stdIncludes: false,
+      });
       expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
       expectSameTokens(r.text, theirs);
     });
@@ -85,57 +105,101 @@ describe.skipIf(!cpp)("tsmig's tricky corpus against cpp (needs cpp)", () => {
 const sdkFiles = defsUnder(SDK_ROOT);
 
 // The macOS SDK is not redistributable and CI does not have it: these run only where it is cached.
-describe.skipIf(!cpp || sdkFiles.length === 0)("the macOS SDK's .defs against cpp (needs the cached SDK)", () => {
-  for (const target of ['x86_64', 'arm64'] as const) {
-    for (const names of [[], ['KERNEL_USER'], ['KERNEL_SERVER']]) {
-      it.each(sdkFiles.map((f) => [f.slice(SDK_ROOT.length + 1), f]))(`%s ${target} ${names.join(' ')}`, (_name, file) => {
-        // cpp gets tsmig's predefined macros by hand: this compares preprocessing, not the list.
-        const predefined = predefinedMacros(target).map(([n, v]) => `-D${n}=${v}`);
-        const theirs = gccCpp([...predefined, ...names.map((n) => `-D${n}`), `-I${SDK_ROOT}`, file]);
-        const r = preprocessFile(file, { target, defines: names.map((n) => [n, '1']), includePaths: [SDK_ROOT], stdIncludes: false });
-        expect(diagLines(r.diagnostics)).toEqual([]);
-        expectSameTokens(r.text, theirs);
+describe.skipIf(!cpp || sdkFiles.length === 0)(
+  "the macOS SDK's .defs against cpp (needs the cached SDK)",
+  () => {
+    for (const target of ['x86_64', 'arm64'] as const) {
+      for (const names of [[], ['KERNEL_USER'], ['KERNEL_SERVER']]) {
+        it.each(sdkFiles.map((f) => [f.slice(SDK_ROOT.length + 1), f]))(
+          `%s ${target} ${names.join(' ')}`,
+          (_name, file) => {
+            // cpp gets tsmig's predefined macros by hand: this compares preprocessing, not the list.
+            const predefined = predefinedMacros(target).map(([n, v]) => `-D${n}=${v}`);
+            const theirs = gccCpp([
+              ...predefined,
+              ...names.map((n) => `-D${n}`),
+              `-I${SDK_ROOT}`,
+              file,
+            ]);
+            const r = preprocessFile(file, {
+              target,
+              defines: names.map((n) => [n, '1']),
+              includePaths: [SDK_ROOT],
+              stdIncludes: false,
+            });
+            expect(diagLines(r.diagnostics)).toEqual([]);
+            expectSameTokens(r.text, theirs);
+          },
+        );
+      }
+    }
+
+    /** name → the tokens after `=` of each `type name = …;` statement. */
+    function typeStatements(text: string): Map<string, string> {
+      const t = tokens(text);
+      const types = new Map<string, string>();
+      for (let i = 0; i < t.length; i++) {
+        if (t[i] !== 'type') continue;
+        let j = i;
+        while (j < t.length && t[j] !== ';') j++;
+        types.set(t[i + 1], t.slice(i + 3, j).join(' '));
+        i = j;
+      }
+      return types;
+    }
+
+    for (const kernelServer of [false, true]) {
+      it(`tsmig's mach_types.defs says what the SDK's says${kernelServer ? ' (KERNEL_SERVER)' : ''}`, () => {
+        const source = '#include <mach/mach_types.defs>\n';
+        const flags = [
+          '-D__LP64__',
+          '-D__x86_64__',
+          '-D__APPLE__',
+          ...(kernelServer ? ['-DKERNEL_SERVER'] : []),
+        ];
+        const apple = typeStatements(gccCpp([...flags, `-I${SDK_ROOT}`], source));
+        const ours = preprocessText(source, 'u.defs', {
+          defines: kernelServer ? [['KERNEL_SERVER', '1']] : [],
+        });
+        expect(ours.diagnostics).toEqual([]);
+        const mine = typeStatements(ours.text);
+        expect(apple.size).toBeGreaterThan(200);
+        for (const [name, spec] of apple)
+          expect(`${name} = ${mine.get(name)}`).toBe(`${name} = ${spec}`);
+        expect([...mine.keys()].filter((n) => !apple.has(n)).sort()).toEqual([
+          'long',
+          'mach_msg_type_number_t',
+        ]);
       });
     }
-  }
-
-  /** name → the tokens after `=` of each `type name = …;` statement. */
-  function typeStatements(text: string): Map<string, string> {
-    const t = tokens(text);
-    const types = new Map<string, string>();
-    for (let i = 0; i < t.length; i++) {
-      if (t[i] !== 'type') continue;
-      let j = i;
-      while (j < t.length && t[j] !== ';') j++;
-      types.set(t[i + 1], t.slice(i + 3, j).join(' '));
-      i = j;
-    }
-    return types;
-  }
-
-  for (const kernelServer of [false, true]) {
-    it(`tsmig's mach_types.defs says what the SDK's says${kernelServer ? ' (KERNEL_SERVER)' : ''}`, () => {
-      const source = '#include <mach/mach_types.defs>\n';
-      const flags = ['-D__LP64__', '-D__x86_64__', '-D__APPLE__', ...(kernelServer ? ['-DKERNEL_SERVER'] : [])];
-      const apple = typeStatements(gccCpp([...flags, `-I${SDK_ROOT}`], source));
-      const ours = preprocessText(source, 'u.defs', { defines: kernelServer ? [['KERNEL_SERVER', '1']] : [] });
-      expect(ours.diagnostics).toEqual([]);
-      const mine = typeStatements(ours.text);
-      expect(apple.size).toBeGreaterThan(200);
-      for (const [name, spec] of apple) expect(`${name} = ${mine.get(name)}`).toBe(`${name} = ${spec}`);
-      expect([...mine.keys()].filter((n) => !apple.has(n)).sort()).toEqual(['long', 'mach_msg_type_number_t']);
-    });
-  }
-});
+  },
+);
 
 describe('predefined macros', () => {
   const defined = (names: string[], options: Parameters<typeof preprocessText>[2]) =>
     preprocessText(names.map((n) => `#ifdef ${n}\n${n}_yes\n#endif\n`).join(''), 'p.defs', options)
       .text.split('\n')
       .filter(Boolean);
-  const all = ['__APPLE__', '__MACH__', '__MACH30__', '__LP64__', '__x86_64__', '__arm64__', '__aarch64__', '__i386__', '__ILP32__', '__arm__'];
-  it('are those of clang for x86_64 by default, plus mig.sh\'s __MACH30__', () => {
-    expect(defined(all, {})).toEqual(['__APPLE___yes', '__MACH___yes', '__MACH30___yes', '__LP64___yes', '__x86_64___yes']);
+  const all = [
+    '__APPLE__',
+    '__MACH__',
+    '__MACH30__',
+    '__LP64__',
+    '__x86_64__',
+    '__arm64__',
+    '__aarch64__',
+    '__i386__',
+    '__ILP32__',
+    '__arm__',
+  ];
+  it("are those of clang for x86_64 by default, plus mig.sh's __MACH30__", () => {
+    expect(defined(all, {})).toEqual([
+      '__APPLE___yes',
+      '__MACH___yes',
+      '__MACH30___yes',
+      '__LP64___yes',
+      '__x86_64___yes',
+    ]);
   });
   it('are those of clang for arm64', () => {
     expect(defined(all, { target: 'arm64' })).toEqual([
@@ -152,7 +216,12 @@ describe('predefined macros', () => {
   });
   it('come before -D, which comes before -U', () => {
     const r = preprocessText('__APPLE__ X Y F(2)\n', 'p.defs', {
-      defines: [['__APPLE__', '7'], ['X', '1'], ['Y', ''], ['F(a)', 'a*a']],
+      defines: [
+        ['__APPLE__', '7'],
+        ['X', '1'],
+        ['Y', ''],
+        ['F(a)', 'a*a'],
+      ],
       undefines: ['X'],
     });
     expect(r.text).toBe('7 X 2*2');

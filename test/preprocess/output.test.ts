@@ -20,7 +20,10 @@ describe('output spacing', () => {
     expect(pp('ab\\\ncd e\\\n  f\n').text).toBe('abcd e f');
   });
   it('emits no line markers', () => {
-    const files = { 'm.defs': '#line 7 "z"\nq\n#include "s.defs"\nx\n', 's.defs': '# 3 "w.defs" 1\ny\n' };
+    const files = {
+      'm.defs': '#line 7 "z"\nq\n#include "s.defs"\nx\n',
+      's.defs': '# 3 "w.defs" 1\ny\n',
+    };
     expect(run(files, 'm.defs').text).toBe('q\ny\nx');
   });
   it('keeps a macro expansion where the name stood', () => {
@@ -33,7 +36,8 @@ describe('output spacing', () => {
     expect(pp('#define I(x) x\nI(a)I(b) I(/)I(/) I(.)I(.)I(.)\n').text).toBe('a b / / . . .');
   });
   it('preserves the token sequence through a re-lex', () => {
-    const text = '#define CAT(a, b) a ## b\n#define ID(x) x\nCAT(1, e)ID(+)2 ID(<)ID(<=) ID(x)ID("s") ID(L)ID(\'c\')\n';
+    const text =
+      '#define CAT(a, b) a ## b\n#define ID(x) x\nCAT(1, e)ID(+)2 ID(<)ID(<=) ID(x)ID("s") ID(L)ID(\'c\')\n';
     const out = pp(text).text;
     expect(tokens(out)).toEqual(['1e', '+', '2', '<', '<=', 'x', '"s"', 'L', "'c'"]);
   });

@@ -8,7 +8,11 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type PreprocessResult, preprocessText, stdIncludeDir } from '../../generator/preprocess/index.js';
+import {
+  type PreprocessResult,
+  preprocessText,
+  stdIncludeDir,
+} from '../../generator/preprocess/index.js';
 import { memoryHost } from './helpers.js';
 
 /** Real .defs texts to damage: the test corpus and tsmig's own defs/ (always present), gnumach's when installed. */
@@ -30,18 +34,74 @@ function seeds(): string[] {
 }
 
 const SNIPPETS = [
-  '#', '##', '#define ', '#undef ', '#if ', '#elif ', '#else', '#endif', '#ifdef ', '#ifndef ', '#include ', '#import ',
-  '#include_next ', '#line ', '# 1 "x" 1', '#error ', '#pragma once', '(', ')', ',', '...', '__VA_ARGS__', 'defined',
-  '"', "'", '/*', '*/', '//', '\\', '\\\n', '\n', ' ', '<', '>', '"a.defs"', '<a.defs>', 'F(', 'G(', '0x', '1/0', '?', ':',
-  '__LINE__', '__FILE__', 'X', 'F', 'G', '\u00e9', '\0', '\r\n', '%:', '<:',
+  '#',
+  '##',
+  '#define ',
+  '#undef ',
+  '#if ',
+  '#elif ',
+  '#else',
+  '#endif',
+  '#ifdef ',
+  '#ifndef ',
+  '#include ',
+  '#import ',
+  '#include_next ',
+  '#line ',
+  '# 1 "x" 1',
+  '#error ',
+  '#pragma once',
+  '(',
+  ')',
+  ',',
+  '...',
+  '__VA_ARGS__',
+  'defined',
+  '"',
+  "'",
+  '/*',
+  '*/',
+  '//',
+  '\\',
+  '\\\n',
+  '\n',
+  ' ',
+  '<',
+  '>',
+  '"a.defs"',
+  '<a.defs>',
+  'F(',
+  'G(',
+  '0x',
+  '1/0',
+  '?',
+  ':',
+  '__LINE__',
+  '__FILE__',
+  'X',
+  'F',
+  'G',
+  '\u00e9',
+  '\0',
+  '\r\n',
+  '%:',
+  '<:',
 ];
 
 /** Damage applied to a text. */
 const mutation = fc.oneof(
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), len: fc.nat({ max: 40 }) }),
   fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat(), len: fc.nat({ max: 200 }) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: fc.constantFrom(...SNIPPETS) }),
-  fc.record({ kind: fc.constant('bytes' as const), at: fc.nat(), text: fc.string({ maxLength: 8, unit: 'binary' }) }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    text: fc.constantFrom(...SNIPPETS),
+  }),
+  fc.record({
+    kind: fc.constant('bytes' as const),
+    at: fc.nat(),
+    text: fc.string({ maxLength: 8, unit: 'binary' }),
+  }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
 );
 type Mutation = typeof mutation extends fc.Arbitrary<infer T> ? T : never;
@@ -71,7 +131,14 @@ function checkResult(r: PreprocessResult): void {
     expect(d.loc!.column).toBeGreaterThanOrEqual(1);
   }
   const n = r.text.length;
-  for (const [a, b] of [[0, n], [0, 0], [n, n], [Math.floor(n / 2), n], [-3, 2 * n + 5], [NaN, 1]]) {
+  for (const [a, b] of [
+    [0, n],
+    [0, 0],
+    [n, n],
+    [Math.floor(n / 2), n],
+    [-3, 2 * n + 5],
+    [NaN, 1],
+  ]) {
     const loc = r.locate(a, b);
     expect(loc.line).toBeGreaterThanOrEqual(1);
   }
@@ -88,25 +155,95 @@ describe('robustness', () => {
 
   it('survives random damage to real .defs text', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...texts), fc.array(mutation, { minLength: 1, maxLength: 8 }), (seed, mutations) => {
-        const text = mutations.reduce(apply, seed);
-        const host = memoryHost({ ...files, 't.defs': text });
-        checkResult(preprocessText(text, 't.defs', { host, includePaths: ['.'], defines: [['KERNEL_SERVER', '1']] }));
-      }),
+      fc.property(
+        fc.constantFrom(...texts),
+        fc.array(mutation, { minLength: 1, maxLength: 8 }),
+        (seed, mutations) => {
+          const text = mutations.reduce(apply, seed);
+          const host = memoryHost({ ...files, 't.defs': text });
+          checkResult(
+            preprocessText(text, 't.defs', {
+              host,
+              includePaths: ['.'],
+              defines: [['KERNEL_SERVER', '1']],
+            }),
+          );
+        },
+      ),
       { numRuns: 1500 },
     );
   });
 
   /** One random line of directives and macro uses. */
   const line = fc.oneof(
-    fc.tuple(fc.constantFrom('A', 'B', 'F', 'G', 'H', 'defined'), fc.constantFrom('', '(x)', '(x, y)', '(...)', '(x, ...)', '()'), fc.array(fc.constantFrom('A', 'B', 'F(', 'G(', 'H', ')', ',', '#x', '##', 'x', 'y', '__VA_ARGS__', '1', '(', '+'), { maxLength: 8 })).map(
-      ([n, p, body]) => `#define ${n}${p} ${body.join(' ')}`,
+    fc
+      .tuple(
+        fc.constantFrom('A', 'B', 'F', 'G', 'H', 'defined'),
+        fc.constantFrom('', '(x)', '(x, y)', '(...)', '(x, ...)', '()'),
+        fc.array(
+          fc.constantFrom(
+            'A',
+            'B',
+            'F(',
+            'G(',
+            'H',
+            ')',
+            ',',
+            '#x',
+            '##',
+            'x',
+            'y',
+            '__VA_ARGS__',
+            '1',
+            '(',
+            '+',
+          ),
+          { maxLength: 8 },
+        ),
+      )
+      .map(([n, p, body]) => `#define ${n}${p} ${body.join(' ')}`),
+    fc.constantFrom(
+      '#undef A',
+      '#undef F',
+      '#else',
+      '#endif',
+      '#include "b.defs"',
+      '#include "a.defs"',
+      '#import "t.defs"',
+      '#line 5',
+      '# 7 "q" 2',
     ),
-    fc.constantFrom('#undef A', '#undef F', '#else', '#endif', '#include "b.defs"', '#include "a.defs"', '#import "t.defs"', '#line 5', '# 7 "q" 2'),
-    fc.array(fc.constantFrom('A', 'B', 'F', 'G', 'H', '(', ')', ',', '1', '0', '&&', '||', '!', 'defined', '?', ':', '/', '-'), { maxLength: 10 }).map(
-      (t) => `#${['if', 'elif', 'ifdef', 'ifndef'][t.length % 4]} ${t.join(' ')}`,
-    ),
-    fc.array(fc.constantFrom('A', 'B', 'F', 'G', 'H', '(', ')', ',', 'x', '"s"', "'c'", '__LINE__', ';'), { maxLength: 12 }).map((t) => t.join(' ')),
+    fc
+      .array(
+        fc.constantFrom(
+          'A',
+          'B',
+          'F',
+          'G',
+          'H',
+          '(',
+          ')',
+          ',',
+          '1',
+          '0',
+          '&&',
+          '||',
+          '!',
+          'defined',
+          '?',
+          ':',
+          '/',
+          '-',
+        ),
+        { maxLength: 10 },
+      )
+      .map((t) => `#${['if', 'elif', 'ifdef', 'ifndef'][t.length % 4]} ${t.join(' ')}`),
+    fc
+      .array(
+        fc.constantFrom('A', 'B', 'F', 'G', 'H', '(', ')', ',', 'x', '"s"', "'c'", '__LINE__', ';'),
+        { maxLength: 12 },
+      )
+      .map((t) => t.join(' ')),
   );
 
   it('survives random soups of directives and macros', () => {

@@ -10,7 +10,8 @@ import { memoryHost } from './helpers.js';
 
 describe('scale', () => {
   it('preprocesses a 10 MB file', () => {
-    const header = '#define ROUTINE(name, arg) routine name(server : mach_port_t; arg : int)\n#define COUNT 16\n';
+    const header =
+      '#define ROUTINE(name, arg) routine name(server : mach_port_t; arg : int)\n#define COUNT 16\n';
     const block =
       '/* one block of a large interface */\n' +
       '#if COUNT > 8\n' +
@@ -63,7 +64,8 @@ describe('scale', () => {
 
   it('cuts off a quadratic nesting at the expansion budget instead of running on', () => {
     // Each level rescans everything inside it: 10,000 levels would be 10^8 tokens.
-    const text = '#define F(x) (x)\n' + 'F('.repeat(10000) + 'core' + ')'.repeat(10000) + '\nafter\n';
+    const text =
+      '#define F(x) (x)\n' + 'F('.repeat(10000) + 'core' + ')'.repeat(10000) + '\nafter\n';
     const r = preprocessText(text, 'nest.defs', { host: memoryHost({}) });
     expect(r.diagnostics.map((d) => d.code)).toEqual(['pp-expansion-too-large']);
     expect(r.text.endsWith('after')).toBe(true);
