@@ -162,7 +162,12 @@ export interface MessageLayout {
 export interface HeaderPorts {
   /** The destination: the request port argument and the disposition it is sent with. */
   remote: { arg: string | null; disposition: Disposition };
-  /** The reply port: an argument, MIG's fresh send-once right, or none (simpleroutine). */
+  /**
+   * The reply port. `arg` names the user-side argument that gives it; when
+   * null the client supplies it: its own reply port for a routine (MIG's
+   * `mig_get_reply_port()`, or the special reply port), MACH_PORT_NULL for a
+   * simpleroutine. `disposition` is null only when no port is sent at all.
+   */
   local: { arg: string | null; disposition: Disposition | null };
 }
 
