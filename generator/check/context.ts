@@ -13,10 +13,12 @@ export class CheckContext {
     readonly diags: DiagnosticBag,
   ) {}
 
+  /** Reports an error. */
   error(code: string, message: string, loc?: Loc, notes?: Note[]): Diagnostic {
     return this.diags.error(code, message, loc, notes);
   }
 
+  /** Reports a warning. */
   warning(code: string, message: string, loc?: Loc, notes?: Note[]): Diagnostic {
     return this.diags.warning(code, message, loc, notes);
   }
@@ -52,7 +54,7 @@ export class CheckContext {
   /**
    * Evaluates an integer expression of the .defs (array sizes, subsystem
    * base). Reports and returns undefined on names, division by zero and
-   * values outside 0..2^32-1 when `unsigned` is asked.
+   * values outside 0..2^32-1 (sizes, counts and bases are unsigned in MIG).
    */
   evaluate(expr: Expr, what: string): number | undefined {
     const value = this.evalExpr(expr);

@@ -60,6 +60,7 @@ export interface IrSubsystem {
   loc: Range;
 }
 
+/** An import statement: a C header the generated code includes. */
 export interface IrImport {
   which: 'import' | 'uimport' | 'simport' | 'dimport' | 'iimport';
   /** The file with its delimiters, as MIG writes it into `#include` (`<mach/std_types.h>`, `"x.h"`). */

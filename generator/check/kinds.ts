@@ -75,7 +75,9 @@ export const F = {
   overwrite: bit(23),
 } as const;
 
+/** Every bit saying a value is carried in the request. */
 export const SEND_BITS = F.send | F.sendBody | F.sendSnd | F.sendRcv;
+/** Every bit saying a value is carried in the reply. */
 export const RETURN_BITS = F.return | F.returnBody | F.returnSnd | F.returnRcv;
 
 /** The base kind of `kind`. */
