@@ -12,7 +12,14 @@ import type { Diagnostic } from '../diagnostics.js';
 import { DiagnosticBag } from '../diagnostics.js';
 import type { Loc, Range } from '../source.js';
 import { fileStart, plainRange } from '../source.js';
-import type { DefsFile, OptionStmt, RoutineStmt, SkipStmt, Statement, SubsystemStmt } from '../parse/ast.js';
+import type {
+  DefsFile,
+  OptionStmt,
+  RoutineStmt,
+  SkipStmt,
+  Statement,
+  SubsystemStmt,
+} from '../parse/ast.js';
 import { CheckContext } from './context.js';
 import type { Dialect, InterfaceIR, IrImport, IrRoutine, IrSubsystem } from './ir.js';
 import { RoutineChecker, type RoutineEnv } from './routines.js';
@@ -35,7 +42,10 @@ export interface CheckResult {
 /** Checks a parsed .defs file and builds its IR. Never throws on user input. */
 export function checkDefs(ast: DefsFile, options: CheckOptions = {}): CheckResult {
   const diags = new DiagnosticBag();
-  const checker = new FileChecker(new CheckContext(options.dialect ?? 'apple', diags), options.file ?? ast.loc.file);
+  const checker = new FileChecker(
+    new CheckContext(options.dialect ?? 'apple', diags),
+    options.file ?? ast.loc.file,
+  );
   const ir = checker.run(ast);
   return { ir, diagnostics: diags.items };
 }
@@ -85,10 +95,18 @@ class FileChecker {
   run(ast: DefsFile): InterfaceIR {
     for (const stmt of ast.statements) this.guarded(stmt.loc, () => this.statement(stmt));
     if (!this.subsystem) {
-      this.ctx.error('check-missing-subsystem', "no 'subsystem' statement: every interface needs one (subsystem name base;)", fileStart(this.file));
+      this.ctx.error(
+        'check-missing-subsystem',
+        "no 'subsystem' statement: every interface needs one (subsystem name base;)",
+        fileStart(this.file),
+      );
     }
     const base = this.subsystem?.base ?? 0;
-    const routines = this.routines.map((r) => ({ ...r, id: base + r.number, replyId: base + r.number + 100 }));
+    const routines = this.routines.map((r) => ({
+      ...r,
+      id: base + r.number,
+      replyId: base + r.number + 100,
+    }));
     return this.build(routines);
   }
 
@@ -98,7 +116,11 @@ class FileChecker {
       step();
     } catch (err) {
       const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
-      this.ctx.error('check-internal-error', `internal error in tsmig's checker (please report it): ${detail.split('\n')[0]}`, loc);
+      this.ctx.error(
+        'check-internal-error',
+        `internal error in tsmig's checker (please report it): ${detail.split('\n')[0]}`,
+        loc,
+      );
     }
   }
 
@@ -132,7 +154,9 @@ class FileChecker {
         'check-subsystem-redefined',
         `a second subsystem statement: the previous one (of '${this.subsystem.name}') is ignored`,
         stmt.loc,
-        this.subsystemLoc ? [{ message: 'previous subsystem statement is here', loc: this.subsystemLoc }] : [],
+        this.subsystemLoc
+          ? [{ message: 'previous subsystem statement is here', loc: this.subsystemLoc }]
+          : [],
       );
       this.env.kernelUser = false;
       this.env.kernelServer = false;
@@ -141,10 +165,15 @@ class FileChecker {
       const which = m.name.toLowerCase();
       if (which === 'kerneluser' || which === 'kernelserver') {
         const field = which === 'kerneluser' ? 'kernelUser' : 'kernelServer';
-        if (this.env[field]) this.ctx.warning('check-duplicate-modifier', `duplicate ${m.name} keyword`, m.loc);
+        if (this.env[field])
+          this.ctx.warning('check-duplicate-modifier', `duplicate ${m.name} keyword`, m.loc);
         this.env[field] = true;
       } else {
-        this.ctx.error('check-unknown-modifier', `unknown subsystem modifier '${m.name}' (KernelUser or KernelServer)`, m.loc);
+        this.ctx.error(
+          'check-unknown-modifier',
+          `unknown subsystem modifier '${m.name}' (KernelUser or KernelServer)`,
+          m.loc,
+        );
       }
     }
     const base = this.ctx.evaluate(stmt.base, 'the subsystem base') ?? 0;
@@ -179,12 +208,20 @@ class FileChecker {
   private routineStatement(stmt: RoutineStmt): void {
     const previous = this.routineNames.get(stmt.name.name);
     if (previous) {
-      this.ctx.error('check-duplicate-routine', `routine '${stmt.name.name}' is already declared`, stmt.name.loc, [
-        { message: 'previous declaration is here', loc: previous },
-      ]);
+      this.ctx.error(
+        'check-duplicate-routine',
+        `routine '${stmt.name.name}' is already declared`,
+        stmt.name.loc,
+        [{ message: 'previous declaration is here', loc: previous }],
+      );
     } else this.routineNames.set(stmt.name.name, stmt.name.loc);
     const kernel = this.env.kernelUser || this.env.kernelServer;
-    if (this.env.useSpecialReplyPort && kernel && stmt.routineKind === 'routine' && !this.specialReplyPortReported) {
+    if (
+      this.env.useSpecialReplyPort &&
+      kernel &&
+      stmt.routineKind === 'routine' &&
+      !this.specialReplyPortReported
+    ) {
       this.ctx.error(
         'check-special-reply-kernel',
         'UseSpecialReplyPort cannot be used in a KernelUser or KernelServer interface',
@@ -228,7 +265,11 @@ class FileChecker {
         const t = text();
         const n = t !== null && /^\d+$/.test(t) ? Number(t) : NaN;
         if (Number.isNaN(n)) {
-          this.ctx.error('check-bad-option-value', `${stmt.keyword.name} needs a number`, value?.loc ?? stmt.loc);
+          this.ctx.error(
+            'check-bad-option-value',
+            `${stmt.keyword.name} needs a number`,
+            value?.loc ?? stmt.loc,
+          );
           return null;
         }
         return n;
@@ -250,9 +291,12 @@ class FileChecker {
         return;
       case 'rcsid': {
         if (this.rcsId) {
-          this.ctx.warning('check-rcsid-redefined', 'a second RCSId statement: the previous one is ignored', stmt.loc, [
-            { message: 'previous RCSId is here', loc: this.rcsId.loc },
-          ]);
+          this.ctx.warning(
+            'check-rcsid-redefined',
+            'a second RCSId statement: the previous one is ignored',
+            stmt.loc,
+            [{ message: 'previous RCSId is here', loc: this.rcsId.loc }],
+          );
         }
         this.rcsId = { text: text() ?? '', loc: stmt.loc };
         return;
@@ -288,7 +332,12 @@ class FileChecker {
         this.ctx.appleOnly("'ConsumeOnSendError'", stmt.loc);
         const t = (text() ?? '').toLowerCase();
         if (t === 'none' || t === 'timeout' || t === 'any') this.env.consumeOnSendError = t;
-        else this.ctx.error('check-bad-option-value', "ConsumeOnSendError takes None, Timeout or Any", value?.loc ?? stmt.loc);
+        else
+          this.ctx.error(
+            'check-bad-option-value',
+            'ConsumeOnSendError takes None, Timeout or Any',
+            value?.loc ?? stmt.loc,
+          );
         return;
       }
       case 'usertypelimit':

@@ -16,7 +16,8 @@ export const CHECK_DIAGNOSTICS: Readonly<Record<string, string>> = Object.freeze
   'check-duplicate-argument': 'two arguments (or an argument and an implicit count) with one name',
   'check-duplicate-modifier': 'KernelUser or KernelServer written twice (warning)',
   'check-duplicate-routine': 'a routine name declared twice',
-  'check-expression-extension': 'an integer expression using more than MIG knows (hex, unary, bit operators) (warning)',
+  'check-expression-extension':
+    'an integer expression using more than MIG knows (hex, unary, bit operators) (warning)',
   'check-flag-ignored': 'an IPC flag MIG ignores for this argument (warning)',
   'check-flag-redundant': 'an IPC flag written twice (warning)',
   'check-gnu-flag-ignored': "a GNU flag with no meaning in Apple's message format (warning)",

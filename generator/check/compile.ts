@@ -10,7 +10,12 @@ import { fileStart } from '../source.js';
 import { layoutInterface } from '../layout/layout.js';
 import type { InterfaceLayout } from '../layout/types.js';
 import { parseMapped } from '../parse/index.js';
-import { preprocessFile, preprocessText, type PreprocessOptions, type PreprocessResult } from '../preprocess/index.js';
+import {
+  preprocessFile,
+  preprocessText,
+  type PreprocessOptions,
+  type PreprocessResult,
+} from '../preprocess/index.js';
 import { checkDefs } from './check.js';
 import type { Dialect, InterfaceIR } from './ir.js';
 
@@ -41,12 +46,20 @@ export function compileDefs(input: CompileInput, options: CompileOptions = {}): 
   const { dialect, ...ppOptions } = options;
   const fileName = 'file' in input ? input.file : input.fileName;
   const pp: PreprocessResult =
-    'file' in input ? preprocessFile(input.file, ppOptions) : preprocessText(input.text, input.fileName, ppOptions);
+    'file' in input
+      ? preprocessFile(input.file, ppOptions)
+      : preprocessText(input.text, input.fileName, ppOptions);
   const parsed = parseMapped(pp.text, fileName, (start, end) => pp.locate(start, end));
   const checked = checkDefs(parsed.file, { dialect, file: fileName });
   // An entry file that could not be read was reported (without a location); checking its empty text would only add noise.
-  const entryRead = !pp.diagnostics.some((d) => d.code === 'pp-file-not-found' && d.loc === undefined);
-  const diagnostics = [...pp.diagnostics, ...parsed.diagnostics, ...(entryRead ? checked.diagnostics : [])];
+  const entryRead = !pp.diagnostics.some(
+    (d) => d.code === 'pp-file-not-found' && d.loc === undefined,
+  );
+  const diagnostics = [
+    ...pp.diagnostics,
+    ...parsed.diagnostics,
+    ...(entryRead ? checked.diagnostics : []),
+  ];
   let layouts: InterfaceLayout;
   try {
     layouts = layoutInterface(checked.ir);
@@ -61,5 +74,11 @@ export function compileDefs(input: CompileInput, options: CompileOptions = {}): 
     });
     layouts = { routines: checked.ir.routines.map(() => null) };
   }
-  return { ir: checked.ir, layouts, diagnostics, sources: pp.sources, dependencies: pp.dependencies };
+  return {
+    ir: checked.ir,
+    layouts,
+    diagnostics,
+    sources: pp.sources,
+    dependencies: pp.dependencies,
+  };
 }

@@ -25,7 +25,9 @@ export class CheckContext {
 
   /** An error in GNU's dialect, a warning in Apple's (MIG's dialects differ in severity only). */
   gnuErrorAppleWarning(code: string, message: string, loc?: Loc, notes?: Note[]): Diagnostic {
-    return this.dialect === 'gnu' ? this.error(code, message, loc, notes) : this.warning(code, message, loc, notes);
+    return this.dialect === 'gnu'
+      ? this.error(code, message, loc, notes)
+      : this.warning(code, message, loc, notes);
   }
 
   /**
@@ -60,7 +62,11 @@ export class CheckContext {
     const value = this.evalExpr(expr);
     if (value === undefined) return undefined;
     if (!Number.isSafeInteger(value) || value < 0 || value > 0xffffffff) {
-      this.error('check-bad-number', `${what} must be an integer from 0 to 4294967295, not ${value}`, expr.loc);
+      this.error(
+        'check-bad-number',
+        `${what} must be an integer from 0 to 4294967295, not ${value}`,
+        expr.loc,
+      );
       return undefined;
     }
     return value;

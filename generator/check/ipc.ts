@@ -39,7 +39,12 @@ export interface IpcNameInfo {
   dialect: 'both' | 'gnu';
 }
 
-function same(name: string, value: number, bits: number, dialect: 'both' | 'gnu' = 'both'): IpcNameInfo {
+function same(
+  name: string,
+  value: number,
+  bits: number,
+  dialect: 'both' | 'gnu' = 'both',
+): IpcNameInfo {
   return { sent: value, sentName: name, received: value, receivedName: name, bits, dialect };
 }
 

@@ -104,7 +104,15 @@ export function without(kind: number, bits: number): number {
 export const Kind = {
   in: Base.normal | F.userArg | F.serverArg | F.request | SEND_BITS,
   out: Base.normal | F.userArg | F.serverArg | F.reply | RETURN_BITS,
-  inout: Base.normal | F.userArg | F.serverArg | F.request | F.reply | SEND_BITS | RETURN_BITS | F.replyCopy,
+  inout:
+    Base.normal |
+    F.userArg |
+    F.serverArg |
+    F.request |
+    F.reply |
+    SEND_BITS |
+    RETURN_BITS |
+    F.replyCopy,
   requestPort: Base.requestPort | F.userArg | F.serverArg | F.send | F.sendSnd | F.sendRcv,
   replyPort: Base.replyPort | F.userArg | F.serverArg | F.send | F.sendSnd | F.sendRcv,
   uReplyPort: Base.replyPort | F.userArg | F.send | F.sendSnd | F.sendRcv,
@@ -116,11 +124,27 @@ export const Kind = {
   serverImpl: Base.implicit | F.serverArg | F.serverImplicit | F.send | F.sendRcv,
   userImpl: Base.implicit | F.userArg | F.userImplicit | F.return | F.returnRcv,
   secToken:
-    Base.secToken | F.serverArg | F.serverImplicit | F.send | F.sendRcv | F.userArg | F.userImplicit | F.return | F.returnRcv,
+    Base.secToken |
+    F.serverArg |
+    F.serverImplicit |
+    F.send |
+    F.sendRcv |
+    F.userArg |
+    F.userImplicit |
+    F.return |
+    F.returnRcv,
   serverSecToken: Base.secToken | F.serverArg | F.serverImplicit | F.send | F.sendRcv,
   userSecToken: Base.secToken | F.userArg | F.userImplicit | F.return | F.returnRcv,
   auditToken:
-    Base.auditToken | F.serverArg | F.serverImplicit | F.send | F.sendRcv | F.userArg | F.userImplicit | F.return | F.returnRcv,
+    Base.auditToken |
+    F.serverArg |
+    F.serverImplicit |
+    F.send |
+    F.sendRcv |
+    F.userArg |
+    F.userImplicit |
+    F.return |
+    F.returnRcv,
   serverAuditToken: Base.auditToken | F.serverArg | F.serverImplicit | F.send | F.sendRcv,
   userAuditToken: Base.auditToken | F.userArg | F.userImplicit | F.return | F.returnRcv,
   serverContextToken: Base.contextToken | F.serverArg | F.serverImplicit | F.send | F.sendRcv,

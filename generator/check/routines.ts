@@ -25,7 +25,12 @@ import type {
   Placement,
   TrailerElement,
 } from './ir.js';
-import { IPC_NAMES, MACHINE_INTEGER_BITS, MACH_MSG_TYPE_POLYMORPHIC, PortDisposition } from './ipc.js';
+import {
+  IPC_NAMES,
+  MACHINE_INTEGER_BITS,
+  MACH_MSG_TYPE_POLYMORPHIC,
+  PortDisposition,
+} from './ipc.js';
 import { Base, F, Kind, baseOf, has, hasAll, without } from './kinds.js';
 import type { MigType, TypeTable } from './types.js';
 import { deepFreeze, isDescriptorData, isOptionalNative, isVariableInline } from './types.js';
@@ -141,14 +146,36 @@ export class RoutineChecker {
     private readonly ctx: CheckContext,
     private readonly types: TypeTable,
   ) {
-    this.intType = this.internalType('mach_msg_type_number_t', 'MACH_MSG_TYPE_INTEGER_32', 'MACH_MSG_TYPE_INTEGER_32');
-    this.retCodeType = this.internalType('kern_return_t', 'MACH_MSG_TYPE_INTEGER_32', 'MACH_MSG_TYPE_INTEGER_32');
-    this.ndrType = this.internalType('NDR_record_t', 'MACH_MSG_TYPE_BYTE', 'MACH_MSG_TYPE_BYTE', 64);
-    this.replyPortType = this.internalType('mach_port_t', 'MACH_MSG_TYPE_MAKE_SEND_ONCE', 'MACH_MSG_TYPE_PORT_SEND_ONCE');
+    this.intType = this.internalType(
+      'mach_msg_type_number_t',
+      'MACH_MSG_TYPE_INTEGER_32',
+      'MACH_MSG_TYPE_INTEGER_32',
+    );
+    this.retCodeType = this.internalType(
+      'kern_return_t',
+      'MACH_MSG_TYPE_INTEGER_32',
+      'MACH_MSG_TYPE_INTEGER_32',
+    );
+    this.ndrType = this.internalType(
+      'NDR_record_t',
+      'MACH_MSG_TYPE_BYTE',
+      'MACH_MSG_TYPE_BYTE',
+      64,
+    );
+    this.replyPortType = this.internalType(
+      'mach_port_t',
+      'MACH_MSG_TYPE_MAKE_SEND_ONCE',
+      'MACH_MSG_TYPE_PORT_SEND_ONCE',
+    );
   }
 
   /** A type MIG builds for itself; like MIG's, it is not marked as a port even when it names one. */
-  private internalType(name: string, sent: string, received: string, bits = MACHINE_INTEGER_BITS): MigType {
+  private internalType(
+    name: string,
+    sent: string,
+    received: string,
+    bits = MACHINE_INTEGER_BITS,
+  ): MigType {
     const s = IPC_NAMES.get(sent)!;
     const r = IPC_NAMES.get(received)!;
     return {
@@ -205,12 +232,17 @@ export class RoutineChecker {
     this.checkArguments(rt);
     this.addDefaults(rt, env, stmt);
     this.checkWhole(rt, env, stmt);
-    const failed = () => this.ctx.diags.errorCount > errorsBefore || rt.args.some((a) => a.type?.bad);
+    const failed = () =>
+      this.ctx.diags.errorCount > errorsBefore || rt.args.some((a) => a.type?.bad);
     let simpleRequest = true;
     let simpleReply = true;
     if (!failed()) {
-      simpleRequest = !rt.args.some((a) => has(a.kind, F.request) && a.type && isDescriptorData(a.type));
-      simpleReply = !rt.args.some((a) => has(a.kind, F.reply) && a.type && isDescriptorData(a.type));
+      simpleRequest = !rt.args.some(
+        (a) => has(a.kind, F.request) && a.type && isDescriptorData(a.type),
+      );
+      simpleReply = !rt.args.some(
+        (a) => has(a.kind, F.reply) && a.type && isDescriptorData(a.type),
+      );
       this.finish(rt, env, simpleRequest);
     }
     const invalid = failed();
@@ -243,7 +275,8 @@ export class RoutineChecker {
         a.loc,
       );
     }
-    if (APPLE_ONLY_DIRECTIONS.has(a.direction)) this.ctx.appleOnly(`the '${a.direction}' argument kind`, a.directionLoc ?? a.loc);
+    if (APPLE_ONLY_DIRECTIONS.has(a.direction))
+      this.ctx.appleOnly(`the '${a.direction}' argument kind`, a.directionLoc ?? a.loc);
     const type = this.types.argumentType(a.type);
     if (type?.native) this.ctx.appleOnly('a native C type', a.loc);
     const arg = newArg(a.name.name, kind, type, a.loc);
@@ -298,11 +331,23 @@ export class RoutineChecker {
   /** MIG's rules for native C types: only in/out/inout, and ValueOf/PointerToIfNot only in. */
   private checkNativeDirection(a: Argument, type: MigType): void {
     if (!['in', 'out', 'inout'].includes(a.direction)) {
-      this.ctx.error('check-native-direction', `native type argument '${a.name.name}' needs the direction in, out or inout`, a.loc);
+      this.ctx.error(
+        'check-native-direction',
+        `native type argument '${a.name.name}' needs the direction in, out or inout`,
+        a.loc,
+      );
     } else if (!type.nativePointer && a.direction !== 'in') {
-      this.ctx.error('check-native-direction', `ValueOf is only valid for an 'in' argument ('${a.name.name}')`, a.loc);
+      this.ctx.error(
+        'check-native-direction',
+        `ValueOf is only valid for an 'in' argument ('${a.name.name}')`,
+        a.loc,
+      );
     } else if (type.badValue !== undefined && a.direction !== 'in') {
-      this.ctx.error('check-native-direction', `PointerToIfNot is only valid for an 'in' argument ('${a.name.name}')`, a.loc);
+      this.ctx.error(
+        'check-native-direction',
+        `PointerToIfNot is only valid for an 'in' argument ('${a.name.name}')`,
+        a.loc,
+      );
     }
   }
 
@@ -312,13 +357,22 @@ export class RoutineChecker {
     for (const f of flags) {
       if (f.variable) {
         if (f.flag !== 'dealloc') {
-          this.ctx.warning('check-flag-ignored', `only dealloc can be variable ('${f.flag}[]' is ignored)`, f.loc);
+          this.ctx.warning(
+            'check-flag-ignored',
+            `only dealloc can be variable ('${f.flag}[]' is ignored)`,
+            f.loc,
+          );
         } else bits |= Fl.maybeDealloc;
         continue;
       }
       const bit = this.flagBit(f);
       if (bit === 0) continue;
-      if (bits & bit) this.ctx.warning('check-flag-redundant', `redundant IPC flag '${f.flag}' is ignored`, f.loc);
+      if (bits & bit)
+        this.ctx.warning(
+          'check-flag-redundant',
+          `redundant IPC flag '${f.flag}' is ignored`,
+          f.loc,
+        );
       else bits |= bit;
     }
     return bits;
@@ -354,7 +408,11 @@ export class RoutineChecker {
       case 'islong':
       case 'isnotlong':
         if (this.ctx.gnuOnly(`the '${f.flag}' flag`, f.loc)) {
-          this.ctx.warning('check-gnu-flag-ignored', `'${f.flag}' has no meaning in Apple's message format; it is ignored`, f.loc);
+          this.ctx.warning(
+            'check-gnu-flag-ignored',
+            `'${f.flag}' has no meaning in Apple's message format; it is ignored`,
+            f.loc,
+          );
         }
         return 0;
     }
@@ -380,7 +438,8 @@ export class RoutineChecker {
         if (arg.dealloc === 'maybe') this.addDealloc(rt, i, arg);
         if (t.varArray || (t.kpdNumber > 1 && t.element?.varArray)) this.addCount(rt, i, arg, t);
         if (arg.countInOut) this.addCountInOut(rt, i, arg);
-        if (t.inName === MACH_MSG_TYPE_POLYMORPHIC || t.outName === MACH_MSG_TYPE_POLYMORPHIC) this.addPoly(rt, i, arg, t);
+        if (t.inName === MACH_MSG_TYPE_POLYMORPHIC || t.outName === MACH_MSG_TYPE_POLYMORPHIC)
+          this.addPoly(rt, i, arg, t);
         this.detectDescriptor(arg, t);
       }
       this.previousArg = arg;
@@ -414,23 +473,39 @@ export class RoutineChecker {
         break;
       case Base.waitTime:
         if (rt.waitTime) {
-          this.ctx.warning('check-multiple-timeout', `routine '${rt.name}' has more than one WaitTime/SendTime argument; '${rt.waitTime.name}' is not used`, arg.loc);
+          this.ctx.warning(
+            'check-multiple-timeout',
+            `routine '${rt.name}' has more than one WaitTime/SendTime argument; '${rt.waitTime.name}' is not used`,
+            arg.loc,
+          );
         }
         rt.waitTime = arg;
         break;
       case Base.sendTime:
         if (rt.waitTime && baseOf(rt.waitTime.kind) === Base.waitTime) {
-          this.ctx.warning('check-multiple-timeout', `SendTime argument '${arg.name}' after a WaitTime argument in routine '${rt.name}' is not used`, arg.loc);
+          this.ctx.warning(
+            'check-multiple-timeout',
+            `SendTime argument '${arg.name}' after a WaitTime argument in routine '${rt.name}' is not used`,
+            arg.loc,
+          );
           break;
         }
         if (rt.waitTime) {
-          this.ctx.warning('check-multiple-timeout', `routine '${rt.name}' has more than one SendTime argument; '${rt.waitTime.name}' is not used`, arg.loc);
+          this.ctx.warning(
+            'check-multiple-timeout',
+            `routine '${rt.name}' has more than one SendTime argument; '${rt.waitTime.name}' is not used`,
+            arg.loc,
+          );
         }
         rt.waitTime = arg;
         break;
       case Base.msgOption:
         if (rt.msgOption) {
-          this.ctx.warning('check-multiple-msgoption', `routine '${rt.name}' has more than one MsgOption argument; '${rt.msgOption.name}' is not used`, arg.loc);
+          this.ctx.warning(
+            'check-multiple-msgoption',
+            `routine '${rt.name}' has more than one MsgOption argument; '${rt.msgOption.name}' is not used`,
+            arg.loc,
+          );
         }
         rt.msgOption = arg;
         break;
@@ -463,7 +538,11 @@ export class RoutineChecker {
         break;
     }
     // The dispositions of the request and reply ports live in the header bits.
-    if (arg.parent && (arg.parent === rt.requestPort || arg.parent === rt.replyPort) && baseOf(arg.kind) === Base.poly) {
+    if (
+      arg.parent &&
+      (arg.parent === rt.requestPort || arg.parent === rt.replyPort) &&
+      baseOf(arg.kind) === Base.poly
+    ) {
       arg.msgField = 'Head.msgh_bits';
     }
   }
@@ -471,20 +550,35 @@ export class RoutineChecker {
   private deallocFlag(arg: Arg, t: MigType): void {
     let flags = arg.flags;
     if (flags & Fl.maybeDealloc && flags & (Fl.dealloc | Fl.notDealloc)) {
-      this.ctx.warning('check-dealloc-ignored', `'${arg.name}': dealloc and notdealloc are ignored with dealloc[]`, arg.loc);
+      this.ctx.warning(
+        'check-dealloc-ignored',
+        `'${arg.name}': dealloc and notdealloc are ignored with dealloc[]`,
+        arg.loc,
+      );
       flags &= ~(Fl.dealloc | Fl.notDealloc);
     }
     if ((flags & (Fl.dealloc | Fl.notDealloc)) === (Fl.dealloc | Fl.notDealloc)) {
-      this.ctx.warning('check-dealloc-ignored', `'${arg.name}': dealloc and notdealloc cancel out`, arg.loc);
+      this.ctx.warning(
+        'check-dealloc-ignored',
+        `'${arg.name}': dealloc and notdealloc cancel out`,
+        arg.loc,
+      );
       flags &= ~(Fl.dealloc | Fl.notDealloc);
     }
     const kernel = this.kernelModes;
-    if (((kernel.server && has(arg.kind, F.return)) || (kernel.user && has(arg.kind, F.send))) && flags & Fl.dealloc) {
+    if (
+      ((kernel.server && has(arg.kind, F.return)) || (kernel.user && has(arg.kind, F.send))) &&
+      flags & Fl.dealloc
+    ) {
       // Kernel interfaces may deallocate inline data, for Mach 2.5's sake.
       arg.dealloc = 'yes';
     } else if (flags & (Fl.maybeDealloc | Fl.dealloc)) {
       if (t.inLine && !t.portType) {
-        this.ctx.warning('check-dealloc-ignored', `'${arg.name}': dealloc is meaningless for inline data and is ignored`, arg.loc);
+        this.ctx.warning(
+          'check-dealloc-ignored',
+          `'${arg.name}': dealloc is meaningless for inline data and is ignored`,
+          arg.loc,
+        );
         flags &= ~(Fl.maybeDealloc | Fl.dealloc);
       } else arg.dealloc = flags & Fl.maybeDealloc ? 'maybe' : 'yes';
     }
@@ -494,10 +588,18 @@ export class RoutineChecker {
   private countInOutFlag(arg: Arg, t: MigType): void {
     if (!(arg.flags & Fl.countInOut)) return;
     if (!has(arg.kind, F.reply)) {
-      this.ctx.warning('check-flag-ignored', `'${arg.name}': countinout is ignored, the argument must be out`, arg.loc);
+      this.ctx.warning(
+        'check-flag-ignored',
+        `'${arg.name}': countinout is ignored, the argument must be out`,
+        arg.loc,
+      );
       arg.flags &= ~Fl.countInOut;
     } else if (!t.varArray || !t.inLine) {
-      this.ctx.warning('check-flag-ignored', `'${arg.name}': countinout is ignored, the argument isn't a variable inline array`, arg.loc);
+      this.ctx.warning(
+        'check-flag-ignored',
+        `'${arg.name}': countinout is ignored, the argument isn't a variable inline array`,
+        arg.loc,
+      );
       arg.flags &= ~Fl.countInOut;
     } else arg.countInOut = true;
   }
@@ -505,7 +607,11 @@ export class RoutineChecker {
   private sameCountFlag(arg: Arg, t: MigType): void {
     if (!(arg.flags & Fl.sameCount)) return;
     if (!t.varArray) {
-      this.ctx.warning('check-flag-ignored', `'${arg.name}': samecount is ignored, the argument is not variable`, arg.loc);
+      this.ctx.warning(
+        'check-flag-ignored',
+        `'${arg.name}': samecount is ignored, the argument is not variable`,
+        arg.loc,
+      );
       arg.flags &= ~Fl.sameCount;
       return;
     }
@@ -513,7 +619,11 @@ export class RoutineChecker {
     if (other?.parent) other = other.parent;
     if (other?.sameCount) other = other.sameCount;
     if (!other || !other.type?.varArray) {
-      this.ctx.warning('check-flag-ignored', `'${arg.name}': samecount is ignored, the argument before it is not variable`, arg.loc);
+      this.ctx.warning(
+        'check-flag-ignored',
+        `'${arg.name}': samecount is ignored, the argument before it is not variable`,
+        arg.loc,
+      );
       arg.flags &= ~Fl.sameCount;
       return;
     }
@@ -543,11 +653,19 @@ export class RoutineChecker {
   private physicalCopyFlag(arg: Arg, t: MigType): void {
     if (!(arg.flags & Fl.physicalCopy)) return;
     if (t.inLine) {
-      this.ctx.warning('check-flag-ignored', `'${arg.name}': physicalcopy is ignored, the argument is copied inline anyway`, arg.loc);
+      this.ctx.warning(
+        'check-flag-ignored',
+        `'${arg.name}': physicalcopy is ignored, the argument is copied inline anyway`,
+        arg.loc,
+      );
       arg.flags &= ~Fl.physicalCopy;
     }
     if (t.portType) {
-      this.ctx.warning('check-flag-ignored', `'${arg.name}': physicalcopy is ignored, it does not apply to ports`, arg.loc);
+      this.ctx.warning(
+        'check-flag-ignored',
+        `'${arg.name}': physicalcopy is ignored, it does not apply to ports`,
+        arg.loc,
+      );
       arg.flags &= ~Fl.physicalCopy;
     }
   }
@@ -555,12 +673,24 @@ export class RoutineChecker {
   private retCodeFlag(rt: Rt, arg: Arg, t: MigType): void {
     if (!(arg.flags & Fl.retCode)) return;
     if (!t.inLine || !t.struct || t.size !== 32 || t.number !== 1) {
-      this.ctx.warning('check-flag-ignored', `'${arg.name}': retcode is ignored, the type is not a 32-bit return code`, arg.loc);
+      this.ctx.warning(
+        'check-flag-ignored',
+        `'${arg.name}': retcode is ignored, the type is not a 32-bit return code`,
+        arg.loc,
+      );
       arg.flags &= ~Fl.retCode;
     } else if (!rt.oneWay) {
-      this.ctx.error('check-retcode-routine', `'${arg.name}': retcode is allowed only in a simpleroutine`, arg.loc);
+      this.ctx.error(
+        'check-retcode-routine',
+        `'${arg.name}': retcode is allowed only in a simpleroutine`,
+        arg.loc,
+      );
     } else if (rt.retCodeArg) {
-      this.ctx.warning('check-flag-ignored', `'${arg.name}': retcode is ignored, only one argument can be the return code`, arg.loc);
+      this.ctx.warning(
+        'check-flag-ignored',
+        `'${arg.name}': retcode is ignored, only one argument can be the return code`,
+        arg.loc,
+      );
       arg.flags &= ~Fl.retCode;
     } else rt.retCodeArg = arg;
   }
@@ -568,7 +698,11 @@ export class RoutineChecker {
   private overwriteFlag(arg: Arg, t: MigType): void {
     if (!(arg.flags & Fl.overwrite)) return;
     if (t.inLine || t.migInLine || !has(arg.kind, F.return) || has(arg.kind, F.send)) {
-      this.ctx.warning('check-flag-ignored', `'${arg.name}': overwrite is ignored, the argument must be out and out-of-line`, arg.loc);
+      this.ctx.warning(
+        'check-flag-ignored',
+        `'${arg.name}': overwrite is ignored, the argument must be out and out-of-line`,
+        arg.loc,
+      );
       arg.flags &= ~Fl.overwrite;
     }
   }
@@ -694,14 +828,24 @@ export class RoutineChecker {
       rt.replyPort = port;
     }
     if (!rt.msgOption) {
-      const option = newArg(env.msgOption ?? 'MACH_MSG_OPTION_NONE', Base.msgOption, this.intType, stmt.loc);
+      const option = newArg(
+        env.msgOption ?? 'MACH_MSG_OPTION_NONE',
+        Base.msgOption,
+        this.intType,
+        stmt.loc,
+      );
       option.internal = true;
       rt.args.unshift(option);
       rt.msgOption = option;
     }
     if (!rt.waitTime && (env.waitTime !== null || env.sendTime !== null)) {
       const text = env.waitTime ?? env.sendTime!;
-      const timeout = newArg(text, env.waitTime !== null ? Base.waitTime : Base.sendTime, this.intType, stmt.loc);
+      const timeout = newArg(
+        text,
+        env.waitTime !== null ? Base.waitTime : Base.sendTime,
+        this.intType,
+        stmt.loc,
+      );
       timeout.internal = true;
       rt.args.splice(rt.args.indexOf(rt.msgOption) + 1, 0, timeout);
       rt.waitTime = timeout;
@@ -719,7 +863,11 @@ export class RoutineChecker {
   private checkWhole(rt: Rt, env: RoutineEnv, stmt: RoutineStmt): void {
     const kindName = rt.oneWay ? 'simpleroutine' : 'routine';
     if (!rt.requestPort) {
-      this.ctx.error('check-no-request-port', `${kindName} '${rt.name}' has no request (server) port argument`, stmt.name.loc);
+      this.ctx.error(
+        'check-no-request-port',
+        `${kindName} '${rt.name}' has no request (server) port argument`,
+        stmt.name.loc,
+      );
     } else if (rt.requestPort.type && !this.isProperPort(rt.requestPort.type, false)) {
       this.ctx.error(
         'check-bad-request-port',
@@ -727,7 +875,12 @@ export class RoutineChecker {
         rt.requestPort.loc,
       );
     }
-    if (rt.replyPort && !rt.replyPort.internal && rt.replyPort.type && !this.isProperPort(rt.replyPort.type, true)) {
+    if (
+      rt.replyPort &&
+      !rt.replyPort.internal &&
+      rt.replyPort.type &&
+      !this.isProperPort(rt.replyPort.type, true)
+    ) {
       this.ctx.error(
         'check-bad-reply-port',
         `argument '${rt.replyPort.name}' isn't a proper reply port (it must be a single send or send-once right)`,
@@ -736,7 +889,11 @@ export class RoutineChecker {
     }
     for (const special of [rt.waitTime, rt.msgOption]) {
       if (special && !special.internal && special.type && !this.isProperInt(special.type)) {
-        this.ctx.error('check-bad-integer', `argument '${special.name}' isn't a proper 32-bit integer`, special.loc);
+        this.ctx.error(
+          'check-bad-integer',
+          `argument '${special.name}' isn't a proper 32-bit integer`,
+          special.loc,
+        );
       }
     }
     const trailerArgs = rt.args.filter((a) => has(a.kind, F.serverImplicit | F.userImplicit));
@@ -781,7 +938,15 @@ export class RoutineChecker {
   }
 
   private isProperInt(t: MigType): boolean {
-    return t.inName === 2 && t.outName === 2 && t.number === 1 && t.size === 32 && t.inLine && t.struct && !t.varArray;
+    return (
+      t.inName === 2 &&
+      t.outName === 2 &&
+      t.number === 1 &&
+      t.size === 32 &&
+      t.inLine &&
+      t.struct &&
+      !t.varArray
+    );
   }
 
   /** Trailer elements have fixed sizes; a type of another size can't receive them. */
@@ -790,7 +955,15 @@ export class RoutineChecker {
     if (!t) return;
     const base = baseOf(a.kind);
     const expected =
-      base === Base.msgSeqno ? 4 : base === Base.secToken ? 8 : base === Base.auditToken ? 32 : base === Base.contextToken ? 8 : 0;
+      base === Base.msgSeqno
+        ? 4
+        : base === Base.secToken
+          ? 8
+          : base === Base.auditToken
+            ? 32
+            : base === Base.contextToken
+              ? 8
+              : 0;
     if (expected === 0) return;
     if (!t.inLine || t.varArray || t.portType || t.typeSize !== expected) {
       this.ctx.warning(
@@ -804,12 +977,27 @@ export class RoutineChecker {
   /** MIG warns when a type's server and translated C types differ but no function converts them. */
   private checkTranslations(a: Arg): void {
     const t = a.type;
-    if (!t || a.internal || t.serverType === null || t.transType === null || t.serverType === t.transType) return;
+    if (
+      !t ||
+      a.internal ||
+      t.serverType === null ||
+      t.transType === null ||
+      t.serverType === t.transType
+    )
+      return;
     if (has(a.kind, F.sendRcv) && !t.inTrans) {
-      this.ctx.warning('check-missing-translation', `'${a.name}': argument has no in-translation function`, a.loc);
+      this.ctx.warning(
+        'check-missing-translation',
+        `'${a.name}': argument has no in-translation function`,
+        a.loc,
+      );
     }
     if (has(a.kind, F.returnSnd) && !t.outTrans) {
-      this.ctx.warning('check-missing-translation', `'${a.name}': argument has no out-translation function`, a.loc);
+      this.ctx.warning(
+        'check-missing-translation',
+        `'${a.name}': argument has no out-translation function`,
+        a.loc,
+      );
     }
   }
 
@@ -820,10 +1008,15 @@ export class RoutineChecker {
       if (a.internal) continue;
       const first = seen.get(a.name);
       // CountInOut's two counts share one name on purpose; a SameCount count is no parameter.
-      const pairedCounts = a.implicit && first?.implicit && (a.kind === Kind.countInOut || first.kind === Kind.countInOut);
+      const pairedCounts =
+        a.implicit &&
+        first?.implicit &&
+        (a.kind === Kind.countInOut || first.kind === Kind.countInOut);
       if (baseOf(a.kind) === Base.sameCount) continue;
       if (first && !pairedCounts) {
-        const implicitNote = a.implicit ? ` (the implicit ${this.implicitWhat(a)} of '${a.parent!.name}')` : '';
+        const implicitNote = a.implicit
+          ? ` (the implicit ${this.implicitWhat(a)} of '${a.parent!.name}')`
+          : '';
         this.ctx.error(
           'check-duplicate-argument',
           `routine '${rt.name}' has two arguments named '${a.name}'${implicitNote}`,
@@ -849,7 +1042,11 @@ export class RoutineChecker {
   private finish(rt: Rt, env: RoutineEnv, simpleRequest: boolean): void {
     const overwrite = rt.args.find((a) => a.flags & Fl.overwrite);
     if (overwrite && env.kernelUser) {
-      this.ctx.error('check-overwrite-kerneluser', 'overwrite arguments are not supported in a KernelUser interface', overwrite.loc);
+      this.ctx.error(
+        'check-overwrite-kerneluser',
+        'overwrite arguments are not supported in a KernelUser interface',
+        overwrite.loc,
+      );
     }
     this.checkDestroy(rt);
     this.byReference(rt, env);
@@ -864,9 +1061,11 @@ export class RoutineChecker {
     for (const a of rt.args) {
       const t = a.type;
       if (!t) continue;
-      if (has(a.kind, F.sendRcv) && !has(a.kind, F.returnSnd) && (t.destructor || t.migInLine)) a.kind |= F.destroy;
+      if (has(a.kind, F.sendRcv) && !has(a.kind, F.returnSnd) && (t.destructor || t.migInLine))
+        a.kind |= F.destroy;
       const isIn = baseOf(a.kind) === Base.normal && has(a.kind, F.request);
-      if (isIn && has(a.kind, F.sendKPD | F.returnKPD) && a.kpd === 'ool' && a.flags & Fl.auto) a.kind |= F.destroy;
+      if (isIn && has(a.kind, F.sendKPD | F.returnKPD) && a.kpd === 'ool' && a.flags & Fl.auto)
+        a.kind |= F.destroy;
     }
   }
 
@@ -893,7 +1092,12 @@ export class RoutineChecker {
     for (const a of [...rt.args]) {
       if (!(a.flags & Fl.sameCount) || !a.sameCount?.count || !a.count) continue;
       const mine = a.count;
-      const shared = newArg(a.sameCount.count.name, Base.sameCount | (mine.kind & F.varNeeded), mine.type, a.loc);
+      const shared = newArg(
+        a.sameCount.count.name,
+        Base.sameCount | (mine.kind & F.varNeeded),
+        mine.type,
+        a.loc,
+      );
       shared.implicit = true;
       shared.parent = a;
       shared.multiplier = mine.multiplier;
@@ -930,14 +1134,22 @@ export class RoutineChecker {
       : {
           kind: 'argument',
           argument: reply.name,
-          side: hasAll(reply.kind, F.userArg | F.serverArg) ? 'both' : has(reply.kind, F.userArg) ? 'user' : 'server',
+          side: hasAll(reply.kind, F.userArg | F.serverArg)
+            ? 'both'
+            : has(reply.kind, F.userArg)
+              ? 'user'
+              : 'server',
         };
     let timeout: IrTimeout | null = null;
     if (rt.waitTime) {
       const which = baseOf(rt.waitTime.kind) === Base.sendTime ? 'sendTime' : 'waitTime';
-      timeout = rt.waitTime.internal ? { kind: which, text: rt.waitTime.name } : { kind: which, argument: rt.waitTime.name };
+      timeout = rt.waitTime.internal
+        ? { kind: which, text: rt.waitTime.name }
+        : { kind: which, argument: rt.waitTime.name };
     }
-    const msgOption = rt.msgOption!.internal ? { text: rt.msgOption!.name } : { argument: rt.msgOption!.name };
+    const msgOption = rt.msgOption!.internal
+      ? { text: rt.msgOption!.name }
+      : { argument: rt.msgOption!.name };
     const explicitReply = !reply.internal && has(reply.kind, F.userArg);
     return deepFreeze({
       name: rt.name,
@@ -989,11 +1201,16 @@ export class RoutineChecker {
       serverDestroys: has(a.kind, F.destroy),
     };
     if (a.parent) out.parent = a.parent.name;
-    if (a.kpd && (out.requestPlacement === 'descriptor' || out.replyPlacement === 'descriptor')) out.descriptor = a.kpd;
+    if (a.kpd && (out.requestPlacement === 'descriptor' || out.replyPlacement === 'descriptor'))
+      out.descriptor = a.kpd;
     const element = trailerElementOf(a);
     if (element) {
       out.trailer = element;
-      out.trailerSide = hasAll(a.kind, F.serverImplicit | F.userImplicit) ? 'both' : has(a.kind, F.serverImplicit) ? 'server' : 'user';
+      out.trailerSide = hasAll(a.kind, F.serverImplicit | F.userImplicit)
+        ? 'both'
+        : has(a.kind, F.serverImplicit)
+          ? 'server'
+          : 'user';
     }
     if (a.count) out.countArg = a.count.name;
     if (a.countInOutArg) out.countInOutArg = a.countInOutArg.name;
@@ -1073,9 +1290,14 @@ function placement(rt: Rt, a: Arg, which: 'request' | 'reply'): Placement {
     if (a.parent === rt.requestPort || a.parent === rt.replyPort) return req ? 'header' : 'none';
     return a.parent?.kpd ? 'descriptor' : 'none';
   }
-  if (hasAll(a.kind, (req ? F.request : F.reply) | (req ? F.sendBody : F.returnBody))) return 'body';
+  if (hasAll(a.kind, (req ? F.request : F.reply) | (req ? F.sendBody : F.returnBody)))
+    return 'body';
   // The count of inline variable data (and of a C string) is part of its parent's fields.
-  if ((base === Base.count || base === Base.sameCount) && a.parent?.type && isVariableInline(a.parent.type)) {
+  if (
+    (base === Base.count || base === Base.sameCount) &&
+    a.parent?.type &&
+    isVariableInline(a.parent.type)
+  ) {
     return base === Base.sameCount ? 'none' : 'body';
   }
   return 'none';
@@ -1084,7 +1306,12 @@ function placement(rt: Rt, a: Arg, which: 'request' | 'reply'): Placement {
 /** The count of inline variable data travels wherever its data does. */
 function carried(a: Arg, request: boolean): boolean {
   const base = baseOf(a.kind);
-  const owner = (base === Base.count || base === Base.sameCount) && a.parent?.type && isVariableInline(a.parent.type) ? a.parent : a;
+  const owner =
+    (base === Base.count || base === Base.sameCount) &&
+    a.parent?.type &&
+    isVariableInline(a.parent.type)
+      ? a.parent
+      : a;
   return has(owner.kind, request ? F.send : F.return);
 }
 

@@ -214,7 +214,14 @@ export class TypeTable {
   addGnuBuiltins(): void {
     const builtin = (name: string, ipc: string) => {
       const info = IPC_NAMES.get(ipc)!;
-      const t = this.shortDecl(info.sent, info.sentName, info.received, info.receivedName, info.bits, undefined);
+      const t = this.shortDecl(
+        info.sent,
+        info.sentName,
+        info.received,
+        info.receivedName,
+        info.bits,
+        undefined,
+      );
       this.finishNamed(name, t, undefined);
       this.named.set(name, { type: t });
     };
@@ -238,7 +245,9 @@ export class TypeTable {
     const t = this.namedTypeSpec(decl);
     const previous = this.named.get(decl.name.name);
     if (previous) {
-      const notes = previous.loc ? [{ message: 'previous definition is here', loc: previous.loc }] : [];
+      const notes = previous.loc
+        ? [{ message: 'previous definition is here', loc: previous.loc }]
+        : [];
       const builtin = previous.loc ? '' : ' (a GNU MIG built-in)';
       this.ctx.gnuErrorAppleWarning(
         'check-type-redefined',
@@ -355,19 +364,46 @@ export class TypeTable {
           `the two IPC types have different sizes (${sent.bits} and ${received.bits} bits)`,
           spec.loc,
         );
-        return this.shortDecl(sent.value, sent.name, received.receivedValue, received.receivedName, 0, spec.loc, true);
+        return this.shortDecl(
+          sent.value,
+          sent.name,
+          received.receivedValue,
+          received.receivedName,
+          0,
+          spec.loc,
+          true,
+        );
       }
     }
     if (bits === 0) {
-      const gnu = sent.dialect === 'gnu' ? " (GNU MIG's long form '(name, bits)' gives it one)" : '';
+      const gnu =
+        sent.dialect === 'gnu' ? " (GNU MIG's long form '(name, bits)' gives it one)" : '';
       this.ctx.error('check-needs-size', `IPC type ${sent.name} has no size${gnu}`, spec.loc);
     }
-    return this.shortDecl(sent.value, sent.name, received.receivedValue, received.receivedName, bits, spec.loc, bits === 0);
+    return this.shortDecl(
+      sent.value,
+      sent.name,
+      received.receivedValue,
+      received.receivedName,
+      bits,
+      spec.loc,
+      bits === 0,
+    );
   }
 
   /** Resolves one IPC name; reports unknown and GNU-only names (unless the enclosing long form was reported). */
-  private ipcName(n: IpcName, inLongForm = false):
-    | { value: number; name: string; receivedValue: number; receivedName: string; bits: number; dialect: string }
+  private ipcName(
+    n: IpcName,
+    inLongForm = false,
+  ):
+    | {
+        value: number;
+        name: string;
+        receivedValue: number;
+        receivedName: string;
+        bits: number;
+        dialect: string;
+      }
     | undefined {
     if (n.name === undefined) {
       const value = n.number ? this.ctx.evaluate(n.number, 'an IPC type number') : undefined;
@@ -380,7 +416,8 @@ export class TypeTable {
       this.ctx.error('check-unknown-ipc-type', `unknown IPC type '${n.name}'`, n.loc);
       return undefined;
     }
-    if (info.dialect === 'gnu' && !inLongForm && !this.ctx.gnuOnly(`IPC type ${n.name}`, n.loc)) return undefined;
+    if (info.dialect === 'gnu' && !inLongForm && !this.ctx.gnuOnly(`IPC type ${n.name}`, n.loc))
+      return undefined;
     // A sent half names what is sent; a received half names what arrives.
     return {
       value: info.sent,
@@ -435,7 +472,14 @@ export class TypeTable {
       return t;
     }
     for (const flag of spec.flags) this.longFormFlag(flag);
-    const t = this.shortDecl(sent.value, sent.name, received.receivedValue, received.receivedName, bits, spec.loc);
+    const t = this.shortDecl(
+      sent.value,
+      sent.name,
+      received.receivedValue,
+      received.receivedName,
+      bits,
+      spec.loc,
+    );
     t.bad ||= this.ctx.dialect !== 'gnu';
     return t;
   }
@@ -623,9 +667,21 @@ export class TypeTable {
       align = Math.max(align, fieldAlign);
     }
     const total = Math.ceil(offset / align) * align;
-    const unit = align === 4 ? 'MACH_MSG_TYPE_INTEGER_32' : align === 2 ? 'MACH_MSG_TYPE_INTEGER_16' : 'MACH_MSG_TYPE_BYTE';
+    const unit =
+      align === 4
+        ? 'MACH_MSG_TYPE_INTEGER_32'
+        : align === 2
+          ? 'MACH_MSG_TYPE_INTEGER_16'
+          : 'MACH_MSG_TYPE_BYTE';
     const info = IPC_NAMES.get(unit)!;
-    const t = this.shortDecl(info.sent, info.sentName, info.received, info.receivedName, info.bits, spec.loc);
+    const t = this.shortDecl(
+      info.sent,
+      info.sentName,
+      info.received,
+      info.receivedName,
+      info.bits,
+      spec.loc,
+    );
     t.number = total / align;
     t.shape = { kind: 'gnuStruct', fields };
     t.bad = bad;
@@ -659,11 +715,19 @@ export class TypeTable {
     const set = (field: 'userType' | 'serverType' | 'transType', value: string, what: string) => {
       const old = t[field];
       if (old !== null && old !== value) {
-        this.ctx.warning('check-type-conflict', `conflicting ${what} (${old}, ${value}); ${value} is used`, a.loc);
+        this.ctx.warning(
+          'check-type-conflict',
+          `conflicting ${what} (${old}, ${value}); ${value} is used`,
+          a.loc,
+        );
       }
       t[field] = value;
     };
-    const fn = (field: 'inTrans' | 'outTrans' | 'destructor' | 'inTranPayload', value: IrTranslation, what: string) => {
+    const fn = (
+      field: 'inTrans' | 'outTrans' | 'destructor' | 'inTranPayload',
+      value: IrTranslation,
+      what: string,
+    ) => {
       const old = t[field];
       if (old && old.function !== value.function) {
         this.ctx.warning(
@@ -688,21 +752,47 @@ export class TypeTable {
         break;
       case 'intran':
         set('transType', a.transType.name, 'translation types');
-        fn('inTrans', { function: a.func.name, transType: a.transType.name, serverType: a.serverType.name, loc: at }, 'in-translation functions');
+        fn(
+          'inTrans',
+          {
+            function: a.func.name,
+            transType: a.transType.name,
+            serverType: a.serverType.name,
+            loc: at,
+          },
+          'in-translation functions',
+        );
         set('serverType', a.serverType.name, 'server types');
         break;
       case 'outtran':
         set('serverType', a.serverType.name, 'server types');
-        fn('outTrans', { function: a.func.name, transType: a.transType.name, serverType: a.serverType.name, loc: at }, 'out-translation functions');
+        fn(
+          'outTrans',
+          {
+            function: a.func.name,
+            transType: a.transType.name,
+            serverType: a.serverType.name,
+            loc: at,
+          },
+          'out-translation functions',
+        );
         set('transType', a.transType.name, 'translation types');
         break;
       case 'destructor':
-        fn('destructor', { function: a.func.name, transType: a.transType.name, loc: at }, 'destructor functions');
+        fn(
+          'destructor',
+          { function: a.func.name, transType: a.transType.name, loc: at },
+          'destructor functions',
+        );
         set('transType', a.transType.name, 'translation types');
         break;
       case 'intranpayload':
         if (this.ctx.gnuOnly("'intranpayload'", a.loc)) {
-          fn('inTranPayload', { function: a.func.name, transType: a.transType.name, loc: at }, 'payload translation functions');
+          fn(
+            'inTranPayload',
+            { function: a.func.name, transType: a.transType.name, loc: at },
+            'payload translation functions',
+          );
         }
         break;
     }
@@ -717,15 +807,27 @@ export class TypeTable {
     t.serverType ??= name;
     t.transType ??= t.serverType;
     if (t.varArray && (t.inTrans || t.outTrans)) {
-      this.ctx.error('check-var-array-translation', `type '${name}': variable-sized arrays can't have translation functions`, loc);
+      this.ctx.error(
+        'check-var-array-translation',
+        `type '${name}': variable-sized arrays can't have translation functions`,
+        loc,
+      );
     }
     if (t.varArray && t.destructor) {
-      this.ctx.error('check-var-array-translation', `type '${name}': variable-sized arrays can't have a destructor`, loc);
+      this.ctx.error(
+        'check-var-array-translation',
+        `type '${name}': variable-sized arrays can't have a destructor`,
+        loc,
+      );
     }
   }
 
   private tooComplicated(loc: Loc, detail: string): void {
-    this.ctx.error('check-type-too-complicated', `IPC type declaration is too complicated${detail}`, loc);
+    this.ctx.error(
+      'check-type-too-complicated',
+      `IPC type declaration is too complicated${detail}`,
+      loc,
+    );
   }
 
   private warnZeroSize(t: MigType, loc: Loc): void {
@@ -782,7 +884,11 @@ function freezeType(t: MigType, sub: (inner: MigType) => IrType): IrType {
   if (t.outTrans) ir.outTran = t.outTrans;
   if (t.destructor) ir.destructor = t.destructor;
   if (t.inTranPayload) ir.inTranPayload = t.inTranPayload;
-  if (t.native) ir.native = t.badValue !== undefined ? { pointer: t.nativePointer, badValue: t.badValue } : { pointer: t.nativePointer };
+  if (t.native)
+    ir.native =
+      t.badValue !== undefined
+        ? { pointer: t.nativePointer, badValue: t.badValue }
+        : { pointer: t.nativePointer };
   return deepFreeze(ir);
 }
 
@@ -795,7 +901,10 @@ function freezeShape(s: DraftShape, sub: (inner: MigType) => IrType): IrTypeShap
     case 'pointer':
       return { kind: 'pointer', target: sub(s.target) };
     case 'gnuStruct':
-      return { kind: 'gnuStruct', fields: s.fields.map((f) => ({ name: f.name, type: sub(f.type) })) };
+      return {
+        kind: 'gnuStruct',
+        fields: s.fields.map((f) => ({ name: f.name, type: sub(f.type) })),
+      };
     default:
       return { ...s };
   }
@@ -821,7 +930,8 @@ function polymorphicOf(t: MigType): IrType['polymorphic'] {
   return sent && received ? 'both' : sent ? 'sent' : received ? 'received' : 'none';
 }
 
-const UNSIGNED_NAME = /^(u_?int(8|16|32|64)?(_t)?|unsigned(8|16|32|64)?|natural_t|uintptr_t|size_t)$/;
+const UNSIGNED_NAME =
+  /^(u_?int(8|16|32|64)?(_t)?|unsigned(8|16|32|64)?|natural_t|uintptr_t|size_t)$/;
 const SIGNED_NAME = /^(int(8|16|32|64)?(_t)?|integer_t|short|long|intptr_t|register_t|ssize_t)$/;
 
 /** Signedness of an integer type from the nearest well-known C name in its chain. */

@@ -30,13 +30,22 @@ async function run(args: string[], io: CliIO): Promise<number> {
   const cmd = parseCommandLine(args, { flags: ['--json'], values: ['--dialect'], maxFiles: 1 });
   if ('error' in cmd) return usageError('inspect', cmd.error, io);
   const dialect = cmd.values.get('--dialect') ?? 'apple';
-  if (dialect !== 'apple' && dialect !== 'gnu') return usageError('inspect', `--dialect ${dialect}: expected apple or gnu`, io);
-  const result = compileDefs({ file: cmd.files[0] }, { ...preprocessOptions(cmd, io), dialect: dialect as Dialect });
-  if (result.diagnostics.length) io.stderr(formatDiagnostics(result.diagnostics, result.sources.lookup, { color: io.color }));
+  if (dialect !== 'apple' && dialect !== 'gnu')
+    return usageError('inspect', `--dialect ${dialect}: expected apple or gnu`, io);
+  const result = compileDefs(
+    { file: cmd.files[0] },
+    { ...preprocessOptions(cmd, io), dialect: dialect as Dialect },
+  );
+  if (result.diagnostics.length)
+    io.stderr(formatDiagnostics(result.diagnostics, result.sources.lookup, { color: io.color }));
   if (cmd.flags.has('--json')) io.stdout(formatJson(inspectJson(result.ir, result.layouts)));
   else io.stdout(inspectText(result.ir, result.layouts));
   return result.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
 }
 
-const verb: Verb = { summary: 'print message layouts (fields, offsets, sizes) of a .defs file', usage, run };
+const verb: Verb = {
+  summary: 'print message layouts (fields, offsets, sizes) of a .defs file',
+  usage,
+  run,
+};
 export default verb;

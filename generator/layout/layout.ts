@@ -116,20 +116,36 @@ function message(rt: IrRoutine, which: 'request' | 'reply'): MessageLayout {
     b.add({ name: 'NDR', size: MACH_SIZES.ndr, role: 'ndr', cType: 'NDR_record_t' });
   }
   // Errors travel as mig_reply_error_t, so only a simple reply reserves a RetCode.
-  if (!request && rt.simpleReply) b.add({ name: 'RetCode', size: MACH_SIZES.retCode, role: 'retCode', cType: 'kern_return_t' });
+  if (!request && rt.simpleReply)
+    b.add({ name: 'RetCode', size: MACH_SIZES.retCode, role: 'retCode', cType: 'kern_return_t' });
 
   const variableData: LayoutField[] = [];
   for (const a of rt.args) {
     if (placed(a) !== 'body') continue;
     const parent = a.parent ? byName.get(a.parent) : undefined;
     // The count of inline variable data is declared with that data.
-    if ((a.kind === 'count' || a.kind === 'sameCount') && parent && isVariableInline(parent.type)) continue;
+    if ((a.kind === 'count' || a.kind === 'sameCount') && parent && isVariableInline(parent.type))
+      continue;
     if (isVariableInline(a.type)) {
       variableData.push(variableField(b, a, byName));
       continue;
     }
-    b.add({ name: a.msgField, size: a.type.byteSize, role: a.kind === 'count' || a.kind === 'countInOut' ? 'count' : 'data', cType: a.type.cServerType, arg: a.name });
-    if (a.type.padBytes) b.add({ name: `${a.name}Pad`, size: a.type.padBytes, role: 'pad', cType: 'char', arrayLength: a.type.padBytes, arg: a.name });
+    b.add({
+      name: a.msgField,
+      size: a.type.byteSize,
+      role: a.kind === 'count' || a.kind === 'countInOut' ? 'count' : 'data',
+      cType: a.type.cServerType,
+      arg: a.name,
+    });
+    if (a.type.padBytes)
+      b.add({
+        name: `${a.name}Pad`,
+        size: a.type.padBytes,
+        role: 'pad',
+        cType: 'char',
+        arrayLength: a.type.padBytes,
+        arg: a.name,
+      });
   }
 
   const maxSize = b.size;
@@ -150,17 +166,37 @@ function message(rt: IrRoutine, which: 'request' | 'reply'): MessageLayout {
 }
 
 /** `[nameOffset] [nameCnt] name[max] [namePad]`: a variable inline array at its maximum. */
-function variableField(b: StructBuilder, a: IrArgument, byName: Map<string, IrArgument>): LayoutField {
+function variableField(
+  b: StructBuilder,
+  a: IrArgument,
+  byName: Map<string, IrArgument>,
+): LayoutField {
   const t = a.type;
   const element = t.arrayElement;
   const elementSize = element ? element.byteSize : 1;
-  const maxCount = element && element.elementCount ? Math.floor(t.elementCount / element.elementCount) : t.elementCount;
-  if (t.string) b.add({ name: `${a.name}Offset`, size: 4, role: 'stringOffset', cType: 'mach_msg_type_number_t', arg: a.name });
+  const maxCount =
+    element && element.elementCount
+      ? Math.floor(t.elementCount / element.elementCount)
+      : t.elementCount;
+  if (t.string)
+    b.add({
+      name: `${a.name}Offset`,
+      size: 4,
+      role: 'stringOffset',
+      cType: 'mach_msg_type_number_t',
+      arg: a.name,
+    });
   let countField = a.countArg ?? `${a.name}Cnt`;
   if (a.sameCountAs) {
     countField = byName.get(a.sameCountAs)?.countArg ?? countField;
   } else {
-    b.add({ name: countField, size: 4, role: 'count', cType: 'mach_msg_type_number_t', arg: a.countArg ?? a.name });
+    b.add({
+      name: countField,
+      size: 4,
+      role: 'count',
+      cType: 'mach_msg_type_number_t',
+      arg: a.countArg ?? a.name,
+    });
   }
   const data = b.add({
     name: a.msgField,
@@ -169,10 +205,24 @@ function variableField(b: StructBuilder, a: IrArgument, byName: Map<string, IrAr
     cType: element ? element.cServerType : 'char',
     arrayLength: maxCount,
     arg: a.name,
-    variable: { countField, elementSize, maxCount, maxBytes: t.byteSize + t.padBytes, string: t.string },
+    variable: {
+      countField,
+      elementSize,
+      maxCount,
+      maxBytes: t.byteSize + t.padBytes,
+      string: t.string,
+    },
   });
   b.variableEnds(a.msgField);
-  if (t.padBytes) b.add({ name: `${a.name}Pad`, size: t.padBytes, role: 'pad', cType: 'char', arrayLength: t.padBytes, arg: a.name });
+  if (t.padBytes)
+    b.add({
+      name: `${a.name}Pad`,
+      size: t.padBytes,
+      role: 'pad',
+      cType: 'char',
+      arrayLength: t.padBytes,
+      arg: a.name,
+    });
   return data;
 }
 
@@ -261,13 +311,18 @@ function trailerLayout(rt: IrRoutine, request: boolean): TrailerLayout {
   const elements: TrailerLayout['elements'] = [];
   for (const a of rt.args) {
     if (!a.trailer) continue;
-    const side = request ? a.trailerSide === 'server' || a.trailerSide === 'both' : a.trailerSide === 'user' || a.trailerSide === 'both';
+    const side = request
+      ? a.trailerSide === 'server' || a.trailerSide === 'both'
+      : a.trailerSide === 'user' || a.trailerSide === 'both';
     if (!side) continue;
     const e = TRAILER_ELEMENTS[a.trailer];
     elements.push({ element: a.trailer, arg: a.name, offset: e.offset, size: e.size });
   }
   const rcvElements = Math.max(0, ...elements.map((e) => TRAILER_ELEMENTS[e.element].rcvElements));
-  const size = Math.max(MINIMUM_TRAILER_SIZE, ...elements.map((e) => TRAILER_ELEMENTS[e.element].trailerSize));
+  const size = Math.max(
+    MINIMUM_TRAILER_SIZE,
+    ...elements.map((e) => TRAILER_ELEMENTS[e.element].trailerSize),
+  );
   elements.sort((x, y) => x.offset - y.offset);
   return { elements, rcvElements, size };
 }
@@ -282,7 +337,7 @@ function requestChecks(rt: IrRoutine, m: MessageLayout): ReceiverCheck[] {
     checks.push({
       check: 'errorReply',
       size: MACH_SIZES.migReplyError,
-      note: "a simpleroutine with a RetCode argument also accepts a simple 36-byte message shaped like mig_reply_error_t whose RetCode is not KERN_SUCCESS",
+      note: 'a simpleroutine with a RetCode argument also accepts a simple 36-byte message shaped like mig_reply_error_t whose RetCode is not KERN_SUCCESS',
     });
   }
   checks.push(...descriptorChecks(rt, m, 'server'));
@@ -311,7 +366,12 @@ function requestChecks(rt: IrRoutine, m: MessageLayout): ReceiverCheck[] {
   }
   for (const a of rt.args) {
     if (a.requestPlacement === 'body' && a.type.string) {
-      checks.push({ check: 'cStringTerminated', field: a.msgField, max: a.type.elementCount, error: 'MIG_BAD_ARGUMENTS' });
+      checks.push({
+        check: 'cStringTerminated',
+        field: a.msgField,
+        max: a.type.elementCount,
+        error: 'MIG_BAD_ARGUMENTS',
+      });
     }
   }
   checks.push(...trailerChecks(m));
@@ -338,7 +398,8 @@ function replyChecks(rt: IrRoutine, m: MessageLayout): ReceiverCheck[] {
     });
   }
   checks.push({ check: 'complexBit', complex: m.complex, error: typeError });
-  if (m.complex) checks.push({ check: 'descriptorCount', expected: m.descriptorCount, error: typeError });
+  if (m.complex)
+    checks.push({ check: 'descriptorCount', expected: m.descriptorCount, error: typeError });
   checks.push(sizeCheck(m, typeError));
   checks.push(...descriptorChecks(rt, m, 'client'));
   checks.push(...variableChecks(m, typeError));
@@ -353,7 +414,11 @@ function sizeCheck(m: MessageLayout, error: MigCheckError): ReceiverCheck {
 }
 
 /** Type, disposition and fixed size of each descriptor (dispositions of variable port arrays can't be checked: entries may be empty). */
-function descriptorChecks(rt: IrRoutine, m: MessageLayout, side: 'server' | 'client'): ReceiverCheck[] {
+function descriptorChecks(
+  rt: IrRoutine,
+  m: MessageLayout,
+  side: 'server' | 'client',
+): ReceiverCheck[] {
   const checks: ReceiverCheck[] = [];
   const byName = new Map(rt.args.map((a) => [a.name, a]));
   for (const f of m.fields) {
@@ -363,18 +428,30 @@ function descriptorChecks(rt: IrRoutine, m: MessageLayout, side: 'server' | 'cli
     checks.push({ check: 'descriptorType', field: f.name, kind: d.kind, error: 'MIG_TYPE_ERROR' });
     if (d.kind === 'port' && !a.type.variable) {
       const accepted = acceptedDispositions(a, side);
-      if (accepted) checks.push({ check: 'disposition', field: f.name, ...accepted, error: 'MIG_TYPE_ERROR' });
+      if (accepted)
+        checks.push({ check: 'disposition', field: f.name, ...accepted, error: 'MIG_TYPE_ERROR' });
     }
     if (d.kind === 'ool' && d.oolBytes !== null && d.oolBytes !== undefined) {
       checks.push({ check: 'oolSize', field: f.name, bytes: d.oolBytes, error: 'MIG_TYPE_ERROR' });
     }
     if (d.kind === 'oolPorts') {
       if (d.oolPortCount !== null && d.oolPortCount !== undefined) {
-        checks.push({ check: 'oolPortCount', field: f.name, count: d.oolPortCount, error: 'MIG_TYPE_ERROR' });
+        checks.push({
+          check: 'oolPortCount',
+          field: f.name,
+          count: d.oolPortCount,
+          error: 'MIG_TYPE_ERROR',
+        });
       }
       if (!a.polyArg) {
         const r = d.disposition!;
-        checks.push({ check: 'disposition', field: f.name, accepted: [r.received], acceptedNames: [r.receivedName], error: 'MIG_TYPE_ERROR' });
+        checks.push({
+          check: 'disposition',
+          field: f.name,
+          accepted: [r.received],
+          acceptedNames: [r.receivedName],
+          error: 'MIG_TYPE_ERROR',
+        });
       }
     }
   }
@@ -386,7 +463,10 @@ function descriptorChecks(rt: IrRoutine, m: MessageLayout, side: 'server' | 'cli
  * arrives as its received name; MIG's server also accepts a polymorphic
  * port whose received kind is known from the right's family.
  */
-function acceptedDispositions(a: IrArgument, side: 'server' | 'client'): { accepted: number[]; acceptedNames: string[] } | null {
+function acceptedDispositions(
+  a: IrArgument,
+  side: 'server' | 'client',
+): { accepted: number[]; acceptedNames: string[] } | null {
   const ipc = a.type.ipc;
   if (!a.polyArg) return { accepted: [ipc.received], acceptedNames: [ipc.receivedName] };
   if (side === 'client') return null;
@@ -394,11 +474,18 @@ function acceptedDispositions(a: IrArgument, side: 'server' | 'client'): { accep
     case PortDisposition.MOVE_RECEIVE:
       return { accepted: [16], acceptedNames: ['MACH_MSG_TYPE_MOVE_RECEIVE'] };
     case PortDisposition.MOVE_SEND_ONCE:
-      return { accepted: [18, 21], acceptedNames: ['MACH_MSG_TYPE_MOVE_SEND_ONCE', 'MACH_MSG_TYPE_MAKE_SEND_ONCE'] };
+      return {
+        accepted: [18, 21],
+        acceptedNames: ['MACH_MSG_TYPE_MOVE_SEND_ONCE', 'MACH_MSG_TYPE_MAKE_SEND_ONCE'],
+      };
     case PortDisposition.MOVE_SEND:
       return {
         accepted: [17, 20, 19],
-        acceptedNames: ['MACH_MSG_TYPE_MOVE_SEND', 'MACH_MSG_TYPE_MAKE_SEND', 'MACH_MSG_TYPE_COPY_SEND'],
+        acceptedNames: [
+          'MACH_MSG_TYPE_MOVE_SEND',
+          'MACH_MSG_TYPE_MAKE_SEND',
+          'MACH_MSG_TYPE_COPY_SEND',
+        ],
       };
     default:
       return null;
@@ -409,22 +496,41 @@ function acceptedDispositions(a: IrArgument, side: 'server' | 'client'): { accep
 function variableChecks(m: MessageLayout, error: MigCheckError): ReceiverCheck[] {
   const checks: ReceiverCheck[] = [];
   const vars = m.fields.filter((f) => f.variable);
-  for (const f of vars) checks.push({ check: 'countBound', countField: f.variable!.countField, max: f.variable!.maxCount, error });
+  for (const f of vars)
+    checks.push({
+      check: 'countBound',
+      countField: f.variable!.countField,
+      max: f.variable!.maxCount,
+      error,
+    });
   if (vars.length) {
-    const terms = vars.map((f) => `round4(${f.variable!.countField} × ${f.variable!.elementSize})`).join(' + ');
-    checks.push({ check: 'sizeMatchesCounts', description: `size = ${m.minSize} + ${terms}`, error });
+    const terms = vars
+      .map((f) => `round4(${f.variable!.countField} × ${f.variable!.elementSize})`)
+      .join(' + ');
+    checks.push({
+      check: 'sizeMatchesCounts',
+      description: `size = ${m.minSize} + ${terms}`,
+      error,
+    });
   }
   return checks;
 }
 
 function trailerChecks(m: MessageLayout): ReceiverCheck[] {
   if (m.trailer.elements.length === 0) return [];
-  const checks: ReceiverCheck[] = [{ check: 'trailerFormat', format: 0, error: 'MIG_TRAILER_ERROR' }];
+  const checks: ReceiverCheck[] = [
+    { check: 'trailerFormat', format: 0, error: 'MIG_TRAILER_ERROR' },
+  ];
   // MIG checks the elements one after another, each needing room after the previous ones.
   let needed = 0;
   for (const e of m.trailer.elements) {
     needed += e.size;
-    checks.push({ check: 'trailerSize', element: e.element, minSize: needed, error: 'MIG_TRAILER_ERROR' });
+    checks.push({
+      check: 'trailerSize',
+      element: e.element,
+      minSize: needed,
+      error: 'MIG_TRAILER_ERROR',
+    });
   }
   return checks;
 }

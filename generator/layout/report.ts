@@ -54,7 +54,11 @@ export function inspectText(ir: InterfaceIR, layouts: InterfaceLayout): string {
   const lines: string[] = [];
   const sub = ir.subsystem;
   const count = `${ir.routines.length} routine${ir.routines.length === 1 ? '' : 's'}`;
-  lines.push(sub ? `subsystem ${sub.name} ${sub.base}: ${count} (${ir.file})` : `no subsystem: ${count} (${ir.file})`);
+  lines.push(
+    sub
+      ? `subsystem ${sub.name} ${sub.base}: ${count} (${ir.file})`
+      : `no subsystem: ${count} (${ir.file})`,
+  );
   ir.routines.forEach((rt, i) => {
     lines.push('', routineHeading(rt));
     const l = layouts.routines[i];
@@ -77,11 +81,17 @@ function replyLines(l: RoutineLayout): string[] {
 }
 
 function messageTable(which: 'request' | 'reply', m: MessageLayout): string[] {
-  const size = m.minSize === m.maxSize ? `${m.maxSize} bytes` : `${m.minSize} to ${m.maxSize} bytes`;
-  const kind = m.complex ? `complex, ${m.descriptorCount} descriptor${m.descriptorCount === 1 ? '' : 's'}` : 'simple';
-  const trailer = m.trailer.elements.length ? `, trailer ${m.trailer.elements.map((e) => e.element).join('+')} (${m.trailer.size} bytes)` : '';
+  const size =
+    m.minSize === m.maxSize ? `${m.maxSize} bytes` : `${m.minSize} to ${m.maxSize} bytes`;
+  const kind = m.complex
+    ? `complex, ${m.descriptorCount} descriptor${m.descriptorCount === 1 ? '' : 's'}`
+    : 'simple';
+  const trailer = m.trailer.elements.length
+    ? `, trailer ${m.trailer.elements.map((e) => e.element).join('+')} (${m.trailer.size} bytes)`
+    : '';
   const rows: string[][] = [['field', 'offset', 'size', 'type', 'notes']];
-  for (const f of m.fields) rows.push([f.name, String(f.offset), String(f.size), cDeclaration(f), notes(f)]);
+  for (const f of m.fields)
+    rows.push([f.name, String(f.offset), String(f.size), cDeclaration(f), notes(f)]);
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const numeric = new Set([1, 2]);
   const table = rows.map((r) =>
@@ -96,17 +106,30 @@ function cDeclaration(f: LayoutField): string {
 
 function notes(f: LayoutField): string {
   const out: string[] = [];
-  if (f.variable) out.push(`up to ${f.variable.maxCount} × ${f.variable.elementSize} bytes, count in ${f.variable.countField}`);
+  if (f.variable)
+    out.push(
+      `up to ${f.variable.maxCount} × ${f.variable.elementSize} bytes, count in ${f.variable.countField}`,
+    );
   const d = f.descriptor;
   if (d?.disposition) out.push(dispositionNote(d.disposition));
-  if (d?.kind === 'ool') out.push(d.oolBytes === null || d.oolBytes === undefined ? `size from ${d.countArg}` : `${d.oolBytes} bytes`);
-  if (d?.kind === 'oolPorts' && d.oolPortCount !== null && d.oolPortCount !== undefined) out.push(`${d.oolPortCount} ports`);
+  if (d?.kind === 'ool')
+    out.push(
+      d.oolBytes === null || d.oolBytes === undefined
+        ? `size from ${d.countArg}`
+        : `${d.oolBytes} bytes`,
+    );
+  if (d?.kind === 'oolPorts' && d.oolPortCount !== null && d.oolPortCount !== undefined)
+    out.push(`${d.oolPortCount} ports`);
   if (d && d.deallocate !== 'no') out.push(`dealloc ${d.deallocate}`);
   if (f.shiftedBy.length && f.role !== 'pad') out.push(`moves with ${f.shiftedBy.join(', ')}`);
   return out.join('; ');
 }
 
-function dispositionNote(d: { sentName: string; receivedName: string; polymorphic: string }): string {
+function dispositionNote(d: {
+  sentName: string;
+  receivedName: string;
+  polymorphic: string;
+}): string {
   const short = (n: string) => n.replace(/^MACH_MSG_TYPE_/, '');
   if (d.polymorphic === 'both') return 'polymorphic';
   return `${short(d.sentName)} → ${short(d.receivedName)}`;

@@ -107,7 +107,12 @@ export interface Disposition {
 /** The trailer a receiver asks the kernel for. */
 export interface TrailerLayout {
   /** Elements read by trailer arguments, in the order they appear in `mach_msg_max_trailer_t`. */
-  elements: Array<{ element: 'seqno' | 'sender' | 'audit' | 'context'; arg: string; offset: number; size: number }>;
+  elements: Array<{
+    element: 'seqno' | 'sender' | 'audit' | 'context';
+    arg: string;
+    offset: number;
+    size: number;
+  }>;
   /** `MACH_RCV_TRAILER_ELEMENTS(n)` to request (0 when no element is read). */
   rcvElements: number;
   /** Bytes of trailer the receive buffer must have room for after the message. */
@@ -120,18 +125,48 @@ export interface TrailerLayout {
  * array of ports or of regions) apply to each of them.
  */
 export type ReceiverCheck =
-  | { check: 'replyId'; expected: number; serverDiedId: number; error: 'MIG_REPLY_MISMATCH'; serverDiedError: 'MIG_SERVER_DIED' }
+  | {
+      check: 'replyId';
+      expected: number;
+      serverDiedId: number;
+      error: 'MIG_REPLY_MISMATCH';
+      serverDiedError: 'MIG_SERVER_DIED';
+    }
   | { check: 'complexBit'; complex: boolean; error: MigCheckError }
   | { check: 'descriptorCount'; expected: number; error: MigCheckError }
   | { check: 'size'; exact: number; error: MigCheckError }
   | { check: 'sizeRange'; min: number; max: number; error: MigCheckError }
   | { check: 'errorReply'; size: number; note: string }
-  | { check: 'descriptorType'; field: string; kind: 'port' | 'ool' | 'oolPorts'; error: 'MIG_TYPE_ERROR' }
-  | { check: 'disposition'; field: string; accepted: number[]; acceptedNames: string[]; error: 'MIG_TYPE_ERROR' }
+  | {
+      check: 'descriptorType';
+      field: string;
+      kind: 'port' | 'ool' | 'oolPorts';
+      error: 'MIG_TYPE_ERROR';
+    }
+  | {
+      check: 'disposition';
+      field: string;
+      accepted: number[];
+      acceptedNames: string[];
+      error: 'MIG_TYPE_ERROR';
+    }
   | { check: 'oolSize'; field: string; bytes: number; error: 'MIG_TYPE_ERROR' }
   | { check: 'oolPortCount'; field: string; count: number; error: 'MIG_TYPE_ERROR' }
-  | { check: 'oolSizeMatchesCount'; field: string; countField: string; bytesPerCount: number; maxCount?: number; error: 'MIG_TYPE_ERROR' }
-  | { check: 'oolPortCountMatchesCount'; field: string; countField: string; maxCount?: number; error: 'MIG_TYPE_ERROR' }
+  | {
+      check: 'oolSizeMatchesCount';
+      field: string;
+      countField: string;
+      bytesPerCount: number;
+      maxCount?: number;
+      error: 'MIG_TYPE_ERROR';
+    }
+  | {
+      check: 'oolPortCountMatchesCount';
+      field: string;
+      countField: string;
+      maxCount?: number;
+      error: 'MIG_TYPE_ERROR';
+    }
   | { check: 'countBound'; countField: string; max: number; error: MigCheckError }
   | { check: 'sizeMatchesCounts'; description: string; error: MigCheckError }
   | { check: 'cStringTerminated'; field: string; max: number; error: 'MIG_BAD_ARGUMENTS' }

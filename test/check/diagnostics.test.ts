@@ -18,7 +18,11 @@ const S = 'subsystem t 100;\n';
 
 describe('subsystem', () => {
   it('requires a subsystem statement', () => {
-    expectCode('routine r(p: mach_port_t);', { code: 'check-missing-subsystem', message: "no 'subsystem' statement", at: '1:1' });
+    expectCode('routine r(p: mach_port_t);', {
+      code: 'check-missing-subsystem',
+      message: "no 'subsystem' statement",
+      at: '1:1',
+    });
   });
 
   it('warns about a second subsystem statement and names the first', () => {
@@ -63,7 +67,11 @@ describe('subsystem', () => {
 
 describe('types', () => {
   it('reports an undefined type where it is used', () => {
-    expectCode(`${S}type a = nosuch;`, { code: 'check-undefined-type', message: "type 'nosuch' is not defined", at: '2:10' });
+    expectCode(`${S}type a = nosuch;`, {
+      code: 'check-undefined-type',
+      message: "type 'nosuch' is not defined",
+      at: '2:10',
+    });
   });
 
   it("notes that GNU's built-in names are not Apple's", () => {
@@ -82,7 +90,10 @@ describe('types', () => {
       at: '3:6',
       severity: 'warning',
     });
-    expect(d.notes?.[0]).toMatchObject({ message: 'previous definition is here', loc: { line: 2, column: 6 } });
+    expect(d.notes?.[0]).toMatchObject({
+      message: 'previous definition is here',
+      loc: { line: 2, column: 6 },
+    });
   });
 
   it('rejects a redefinition in GNU dialect, including a GNU built-in', () => {
@@ -127,7 +138,11 @@ describe('types', () => {
   });
 
   it("rejects '^' on out-of-line data", () => {
-    expectCode(`${S}type a = ^pointer_t;`, { code: 'check-already-ool', message: 'already out-of-line', at: '2:10' });
+    expectCode(`${S}type a = ^pointer_t;`, {
+      code: 'check-already-ool',
+      message: 'already out-of-line',
+      at: '2:10',
+    });
   });
 
   it('warns about conflicting C types', () => {
@@ -148,11 +163,20 @@ describe('types', () => {
   });
 
   it('warns about a type of size 0', () => {
-    expectCode(`${S}type a = array[0] of int;`, { code: 'check-zero-size', message: 'size 0', at: '2:10', severity: 'warning' });
+    expectCode(`${S}type a = array[0] of int;`, {
+      code: 'check-zero-size',
+      message: 'size 0',
+      at: '2:10',
+      severity: 'warning',
+    });
   });
 
   it('rejects names where a number is needed', () => {
-    expectCode(`${S}type a = array[N] of int;`, { code: 'check-not-a-number', message: "'N' is not a number", at: '2:16' });
+    expectCode(`${S}type a = array[N] of int;`, {
+      code: 'check-not-a-number',
+      message: "'N' is not a number",
+      at: '2:16',
+    });
   });
 
   it('warns about expressions beyond what MIG evaluates', () => {
@@ -171,8 +195,16 @@ describe('types', () => {
   });
 
   it('rejects negative sizes and division by zero', () => {
-    expectCode(`${S}type a = array[2-3] of int;`, { code: 'check-bad-number', message: 'not -1', at: '2:16' });
-    expectCode(`${S}type a = array[2/0] of int;`, { code: 'check-bad-number', message: 'division by zero', at: '2:16' });
+    expectCode(`${S}type a = array[2-3] of int;`, {
+      code: 'check-bad-number',
+      message: 'not -1',
+      at: '2:16',
+    });
+    expectCode(`${S}type a = array[2/0] of int;`, {
+      code: 'check-bad-number',
+      message: 'division by zero',
+      at: '2:16',
+    });
   });
 });
 
@@ -180,17 +212,29 @@ describe('dialects', () => {
   it('says GNU-only syntax has no Apple layout', () => {
     expectCode(`${S}type a = (MACH_MSG_TYPE_INTEGER_32, 32);`, {
       code: 'check-gnu-only',
-      message: "long-form type declaration '(type, bits)' is GNU MIG syntax: Apple's MIG rejects it and gives it no message layout",
+      message:
+        "long-form type declaration '(type, bits)' is GNU MIG syntax: Apple's MIG rejects it and gives it no message layout",
       at: '2:10',
     });
-    expectCode(`${S}type a = struct { int x; };`, { code: 'check-gnu-only', message: "'struct { … }' is GNU MIG syntax", at: '2:10' });
-    expectCode(`${S}skip 3;`, { code: 'check-gnu-only', message: "'skip N' is GNU MIG syntax", at: '2:1' });
+    expectCode(`${S}type a = struct { int x; };`, {
+      code: 'check-gnu-only',
+      message: "'struct { … }' is GNU MIG syntax",
+      at: '2:10',
+    });
+    expectCode(`${S}skip 3;`, {
+      code: 'check-gnu-only',
+      message: "'skip N' is GNU MIG syntax",
+      at: '2:1',
+    });
   });
 
   it('accepts the same syntax with --dialect gnu', () => {
-    const c = expectClean(`${S}type a = (MACH_MSG_TYPE_STRING_C, 8*16);\ntype s = struct { int x; char y; };\nskip 3;`, {
-      dialect: 'gnu',
-    });
+    const c = expectClean(
+      `${S}type a = (MACH_MSG_TYPE_STRING_C, 8*16);\ntype s = struct { int x; char y; };\nskip 3;`,
+      {
+        dialect: 'gnu',
+      },
+    );
     expect(c.ir.idCount).toBe(3);
   });
 
@@ -243,12 +287,24 @@ describe('routines', () => {
   });
 
   it('rejects a routine without a request port', () => {
-    expectCode(`${S}routine r(in x: int);`, { code: 'check-no-request-port', message: "routine 'r' has no request", at: '2:9' });
+    expectCode(`${S}routine r(in x: int);`, {
+      code: 'check-no-request-port',
+      message: "routine 'r' has no request",
+      at: '2:9',
+    });
   });
 
   it('rejects a request port that is not a send right', () => {
-    expectCode(`${S}routine r(p: int);`, { code: 'check-bad-request-port', message: "'p' isn't a proper request port", at: '2:11' });
-    expectCode(`${S}routine r(p: mach_port_move_receive_t);`, { code: 'check-bad-request-port', message: 'proper request port', at: '2:11' });
+    expectCode(`${S}routine r(p: int);`, {
+      code: 'check-bad-request-port',
+      message: "'p' isn't a proper request port",
+      at: '2:11',
+    });
+    expectCode(`${S}routine r(p: mach_port_move_receive_t);`, {
+      code: 'check-bad-request-port',
+      message: 'proper request port',
+      at: '2:11',
+    });
   });
 
   it('rejects a reply port that is not a send right', () => {
@@ -269,15 +325,26 @@ describe('routines', () => {
   });
 
   it('warns about two reply ports, timeouts and message options', () => {
-    const two = (kind: string, type: string) => `${S}routine r(p: mach_port_t; ${kind} a: ${type}; ${kind} b: ${type});`;
+    const two = (kind: string, type: string) =>
+      `${S}routine r(p: mach_port_t; ${kind} a: ${type}; ${kind} b: ${type});`;
     expectCode(two('replyport', 'mach_port_make_send_once_t'), {
       code: 'check-multiple-reply-port',
       message: "'a' is not used",
       at: '2:68',
       severity: 'warning',
     });
-    expectCode(two('waittime', 'natural_t'), { code: 'check-multiple-timeout', message: "'a' is not used", at: '2:50', severity: 'warning' });
-    expectCode(two('msgoption', 'integer_t'), { code: 'check-multiple-msgoption', message: "'a' is not used", at: '2:51', severity: 'warning' });
+    expectCode(two('waittime', 'natural_t'), {
+      code: 'check-multiple-timeout',
+      message: "'a' is not used",
+      at: '2:50',
+      severity: 'warning',
+    });
+    expectCode(two('msgoption', 'integer_t'), {
+      code: 'check-multiple-msgoption',
+      message: "'a' is not used",
+      at: '2:51',
+      severity: 'warning',
+    });
   });
 
   it('rejects a waittime that is not a 32-bit integer', () => {
@@ -331,11 +398,14 @@ describe('routines', () => {
   });
 
   it('rejects trailer arguments in kernel interfaces', () => {
-    expectCode('subsystem KernelServer t 1;\nroutine r(p: mach_port_t; msgseqno s: mach_port_seqno_t);', {
-      code: 'check-trailer-kernel',
-      message: 'not supported in KernelUser and KernelServer',
-      at: '2:27',
-    });
+    expectCode(
+      'subsystem KernelServer t 1;\nroutine r(p: mach_port_t; msgseqno s: mach_port_seqno_t);',
+      {
+        code: 'check-trailer-kernel',
+        message: 'not supported in KernelUser and KernelServer',
+        at: '2:27',
+      },
+    );
   });
 
   it('warns when a trailer argument has the wrong size', () => {
@@ -387,25 +457,36 @@ describe('routines', () => {
   });
 
   it('rejects SameCount arrays of different bounds', () => {
-    expectCode(`${S}type a = array[*:4] of int;\ntype b = array[*:8] of int;\nroutine r(p: mach_port_t; x: a; y: b, samecount);`, {
-      code: 'check-count-bound',
-      message: "shares the count of 'x' (samecount) but their bounds differ (8 and 4)",
-      at: '4:33',
-    });
+    expectCode(
+      `${S}type a = array[*:4] of int;\ntype b = array[*:8] of int;\nroutine r(p: mach_port_t; x: a; y: b, samecount);`,
+      {
+        code: 'check-count-bound',
+        message: "shares the count of 'x' (samecount) but their bounds differ (8 and 4)",
+        at: '4:33',
+      },
+    );
   });
 
   it('rejects overwrite in KernelUser interfaces and special reply ports in kernel interfaces', () => {
-    expectCode('subsystem KernelUser t 1;\nroutine r(p: mach_port_t; out x: pointer_t, overwrite);', {
-      code: 'check-overwrite-kerneluser',
-      message: 'overwrite arguments are not supported',
-      at: '2:27',
-    });
-    expectCode('subsystem KernelServer t 1;\nUseSpecialReplyPort 1;\nroutine r(p: mach_port_t);\nroutine q(p: mach_port_t);', {
-      code: 'check-special-reply-kernel',
-      message: 'UseSpecialReplyPort cannot be used',
-      at: '2:1',
-    });
-    const { diagnostics } = compile('subsystem KernelServer t 1;\nUseSpecialReplyPort 1;\nroutine r(p: mach_port_t);\nroutine q(p: mach_port_t);');
+    expectCode(
+      'subsystem KernelUser t 1;\nroutine r(p: mach_port_t; out x: pointer_t, overwrite);',
+      {
+        code: 'check-overwrite-kerneluser',
+        message: 'overwrite arguments are not supported',
+        at: '2:27',
+      },
+    );
+    expectCode(
+      'subsystem KernelServer t 1;\nUseSpecialReplyPort 1;\nroutine r(p: mach_port_t);\nroutine q(p: mach_port_t);',
+      {
+        code: 'check-special-reply-kernel',
+        message: 'UseSpecialReplyPort cannot be used',
+        at: '2:1',
+      },
+    );
+    const { diagnostics } = compile(
+      'subsystem KernelServer t 1;\nUseSpecialReplyPort 1;\nroutine r(p: mach_port_t);\nroutine q(p: mach_port_t);',
+    );
     expect(diagnostics.filter((d) => d.code === 'check-special-reply-kernel')).toHaveLength(1);
   });
 
@@ -420,12 +501,15 @@ describe('routines', () => {
   });
 
   it('warns when a translated type lacks its translation function', () => {
-    expectCode(`${S}type a = int cservertype: s_t destructor: d(t_t);\nroutine r(p: mach_port_t; x: a);`, {
-      code: 'check-missing-translation',
-      message: "'x': argument has no in-translation function",
-      at: '3:27',
-      severity: 'warning',
-    });
+    expectCode(
+      `${S}type a = int cservertype: s_t destructor: d(t_t);\nroutine r(p: mach_port_t; x: a);`,
+      {
+        code: 'check-missing-translation',
+        message: "'x': argument has no in-translation function",
+        at: '3:27',
+        severity: 'warning',
+      },
+    );
   });
 });
 
@@ -465,7 +549,12 @@ describe('options', () => {
   });
 
   it('warns about a second RCSId', () => {
-    expectCode(`${S}RCSId "a";\nRCSId "b";`, { code: 'check-rcsid-redefined', message: 'previous one is ignored', at: '3:1', severity: 'warning' });
+    expectCode(`${S}RCSId "a";\nRCSId "b";`, {
+      code: 'check-rcsid-redefined',
+      message: 'previous one is ignored',
+      at: '3:1',
+      severity: 'warning',
+    });
   });
 });
 
@@ -478,7 +567,13 @@ describe('robustness', () => {
       kind: 'file',
       loc,
       statements: [
-        { kind: 'subsystem', loc, modifiers: [], name: ident('t'), base: { kind: 'number', value: 1, text: '1', loc } },
+        {
+          kind: 'subsystem',
+          loc,
+          modifiers: [],
+          name: ident('t'),
+          base: { kind: 'number', value: 1, text: '1', loc },
+        },
         {
           kind: 'routine',
           loc,
@@ -490,7 +585,11 @@ describe('robustness', () => {
               loc,
               direction: 'none',
               name: ident('p'),
-              type: { kind: 'ipcType', loc, sent: { kind: 'ipcName', name: 'MACH_MSG_TYPE_COPY_SEND', loc } },
+              type: {
+                kind: 'ipcType',
+                loc,
+                sent: { kind: 'ipcName', name: 'MACH_MSG_TYPE_COPY_SEND', loc },
+              },
               flags: [],
             },
           ],
@@ -514,7 +613,8 @@ describe('catalogue', () => {
     const dir = new URL('../../generator/check/', import.meta.url);
     const used = new Set<string>();
     for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts') && n !== 'codes.ts')) {
-      for (const m of readFileSync(new URL(f, dir), 'utf8').matchAll(/'(check-[a-z-]+)'/g)) used.add(m[1]);
+      for (const m of readFileSync(new URL(f, dir), 'utf8').matchAll(/'(check-[a-z-]+)'/g))
+        used.add(m[1]);
     }
     expect([...used].sort()).toEqual(Object.keys(CHECK_DIAGNOSTICS).sort());
   });

@@ -15,7 +15,9 @@ const common = readFileSync(join(CASES, 'common.defs'), 'utf8');
 /** The corpus interfaces, with their shared types inlined so each mutation is one self-contained text. */
 const corpus = readdirSync(CASES)
   .filter((n) => existsSync(join(CASES, n, 'input.defs')) && n !== 'gnu-dialect')
-  .map((n) => readFileSync(join(CASES, n, 'input.defs'), 'utf8').replace('#include "../common.defs"', common));
+  .map((n) =>
+    readFileSync(join(CASES, n, 'input.defs'), 'utf8').replace('#include "../common.defs"', common),
+  );
 
 /** Tokens the mutations see: words, numbers, whitespace runs, single characters. */
 function tokenize(text: string): string[] {
@@ -24,13 +26,70 @@ function tokenize(text: string): string[] {
 
 /** Words a mutation may write in place of another token: MIG's vocabulary and this corpus's types. */
 const WORDS = [
-  'in', 'out', 'inout', 'requestport', 'replyport', 'ureplyport', 'sreplyport', 'waittime', 'sendtime', 'msgoption',
-  'msgseqno', 'ServerSecToken', 'UserAuditToken', 'ServerImpl', 'dealloc', 'notdealloc', 'countinout', 'samecount',
-  'retcode', 'physicalcopy', 'overwrite', 'auto', 'const', 'servercopy', 'islong', 'array', 'struct', 'c_string', 'of',
-  '^', '*', ':', ';', ',', '[', ']', '[]', '0', '1', '3', '64', '100000', 'simpleroutine', 'routine', 'skip',
-  'int', 'char', 'short', 'int64_t', 'boolean_t', 'mach_port_t', 'mach_port_poly_t', 'mach_port_move_receive_t',
-  'mach_port_make_send_once_t', 'mach_port_array_t', 'pointer_t', 'audit_token_t', 'polymorphic',
-  'MACH_MSG_TYPE_INTEGER_64', 'MACH_MSG_TYPE_STRING_C', 'KernelServer', 'KernelUser', 'WaitTime', 'UseSpecialReplyPort',
+  'in',
+  'out',
+  'inout',
+  'requestport',
+  'replyport',
+  'ureplyport',
+  'sreplyport',
+  'waittime',
+  'sendtime',
+  'msgoption',
+  'msgseqno',
+  'ServerSecToken',
+  'UserAuditToken',
+  'ServerImpl',
+  'dealloc',
+  'notdealloc',
+  'countinout',
+  'samecount',
+  'retcode',
+  'physicalcopy',
+  'overwrite',
+  'auto',
+  'const',
+  'servercopy',
+  'islong',
+  'array',
+  'struct',
+  'c_string',
+  'of',
+  '^',
+  '*',
+  ':',
+  ';',
+  ',',
+  '[',
+  ']',
+  '[]',
+  '0',
+  '1',
+  '3',
+  '64',
+  '100000',
+  'simpleroutine',
+  'routine',
+  'skip',
+  'int',
+  'char',
+  'short',
+  'int64_t',
+  'boolean_t',
+  'mach_port_t',
+  'mach_port_poly_t',
+  'mach_port_move_receive_t',
+  'mach_port_make_send_once_t',
+  'mach_port_array_t',
+  'pointer_t',
+  'audit_token_t',
+  'polymorphic',
+  'MACH_MSG_TYPE_INTEGER_64',
+  'MACH_MSG_TYPE_STRING_C',
+  'KernelServer',
+  'KernelUser',
+  'WaitTime',
+  'UseSpecialReplyPort',
 ];
 
 type Mutation = { at: number; kind: 'replace' | 'delete' | 'insert'; word: number };
@@ -53,31 +112,39 @@ const mutationArb = fc.record({
   word: fc.nat(),
 });
 
-describe.each(['apple', 'gnu'] as const)('check and layout under random mutations (%s dialect)', (dialect) => {
-  it('never throw, never report an internal error, and lay out what they accept consistently', () => {
-    fc.assert(
-      fc.property(fc.nat(corpus.length - 1), fc.array(mutationArb, { minLength: 1, maxLength: 6 }), (which, mutations) => {
-        const text = mutate(corpus[which], mutations);
-        const r = compileDefs({ text, fileName: 'fuzz.defs' }, { dialect });
-        expect(r.diagnostics.filter((d) => d.code.endsWith('internal-error'))).toEqual([]);
-        for (const d of r.diagnostics) expect(d.loc === undefined || d.loc.line >= 1).toBe(true);
-        r.ir.routines.forEach((rt, i) => {
-          const l = r.layouts.routines[i];
-          expect(l === null).toBe(rt.invalid);
-          for (const m of l ? [l.request, l.reply] : []) {
-            if (!m) continue;
-            // Fields are contiguous from 0 and end at maxSize.
-            let offset = 0;
-            for (const f of m.fields) {
-              expect(f.offset).toBe(offset);
-              offset += f.size;
-            }
-            expect(offset).toBe(m.maxSize);
-            expect(m.minSize).toBeLessThanOrEqual(m.maxSize);
-          }
-        });
-      }),
-      { numRuns: 300, seed: dialect === 'apple' ? 20261129 : 1129 },
-    );
-  });
-});
+describe.each(['apple', 'gnu'] as const)(
+  'check and layout under random mutations (%s dialect)',
+  (dialect) => {
+    it('never throw, never report an internal error, and lay out what they accept consistently', () => {
+      fc.assert(
+        fc.property(
+          fc.nat(corpus.length - 1),
+          fc.array(mutationArb, { minLength: 1, maxLength: 6 }),
+          (which, mutations) => {
+            const text = mutate(corpus[which], mutations);
+            const r = compileDefs({ text, fileName: 'fuzz.defs' }, { dialect });
+            expect(r.diagnostics.filter((d) => d.code.endsWith('internal-error'))).toEqual([]);
+            for (const d of r.diagnostics)
+              expect(d.loc === undefined || d.loc.line >= 1).toBe(true);
+            r.ir.routines.forEach((rt, i) => {
+              const l = r.layouts.routines[i];
+              expect(l === null).toBe(rt.invalid);
+              for (const m of l ? [l.request, l.reply] : []) {
+                if (!m) continue;
+                // Fields are contiguous from 0 and end at maxSize.
+                let offset = 0;
+                for (const f of m.fields) {
+                  expect(f.offset).toBe(offset);
+                  offset += f.size;
+                }
+                expect(offset).toBe(m.maxSize);
+                expect(m.minSize).toBeLessThanOrEqual(m.maxSize);
+              }
+            });
+          },
+        ),
+        { numRuns: 300, seed: dialect === 'apple' ? 20261129 : 1129 },
+      );
+    });
+  },
+);

@@ -83,12 +83,17 @@ export function compile(text: string, options: CompileTestOptions = {}): Compile
     const prelude = parseText(PRELUDE, 'prelude.defs');
     diagnostics.push(...prelude.diagnostics);
     if (options.dialect === 'gnu') {
-      const types = prelude.file.statements.filter((s) => !(s.kind === 'type' && GNU_BUILTINS.has(s.decl.name.name)));
+      const types = prelude.file.statements.filter(
+        (s) => !(s.kind === 'type' && GNU_BUILTINS.has(s.decl.name.name)),
+      );
       const at = statements.findIndex((s) => s.kind === 'subsystem') + 1;
       statements = [...statements.slice(0, at), ...types, ...statements.slice(at)];
     } else statements = [...prelude.file.statements, ...statements];
   }
-  const checked = checkDefs({ ...main.file, statements }, { dialect: options.dialect, file: 'test.defs' });
+  const checked = checkDefs(
+    { ...main.file, statements },
+    { dialect: options.dialect, file: 'test.defs' },
+  );
   diagnostics.push(...checked.diagnostics);
   return { ir: checked.ir, layout: layoutInterface(checked.ir), diagnostics };
 }
@@ -144,6 +149,8 @@ export function routine(c: Compiled, name: string): { rt: IrRoutine; layout: Rou
 }
 
 /** `name@offset:size` for each field of a message, for compact comparisons. */
-export function fieldsOf(m: { fields: ReadonlyArray<{ name: string; offset: number; size: number }> }): string[] {
+export function fieldsOf(m: {
+  fields: ReadonlyArray<{ name: string; offset: number; size: number }>;
+}): string[] {
   return m.fields.map((f) => `${f.name}@${f.offset}:${f.size}`);
 }

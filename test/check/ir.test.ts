@@ -25,24 +25,43 @@ describe('message ids', () => {
   });
 
   it("uses GNU's skip N and the final subsystem base", () => {
-    const c = expectClean('subsystem s 10;\nroutine a(p: mach_port_t);\nskip 5;\nroutine b(p: mach_port_t);', { dialect: 'gnu' });
+    const c = expectClean(
+      'subsystem s 10;\nroutine a(p: mach_port_t);\nskip 5;\nroutine b(p: mach_port_t);',
+      { dialect: 'gnu' },
+    );
     expect(c.ir.routines.map((r) => r.id)).toEqual([10, 16]);
   });
 });
 
 describe('arguments', () => {
   it('makes the first argument without a direction the request port, the rest in', () => {
-    const c = expectClean('subsystem s 1;\nroutine r(p: mach_port_t; a: int; out b: int; inout c: int);');
+    const c = expectClean(
+      'subsystem s 1;\nroutine r(p: mach_port_t; a: int; out b: int; inout c: int);',
+    );
     const rt = c.ir.routines[0];
     expect(args(rt.args)).toEqual(['requestPort:p', 'in:a', 'out:b', 'inout:c']);
     expect(rt.requestPort).toBe('p');
-    expect(rt.args[0]).toMatchObject({ msgField: 'Head.msgh_request_port', requestPlacement: 'header', replyPlacement: 'none' });
-    expect(rt.args[2]).toMatchObject({ inRequest: false, inReply: true, byReferenceUser: true, byReferenceServer: true });
+    expect(rt.args[0]).toMatchObject({
+      msgField: 'Head.msgh_request_port',
+      requestPlacement: 'header',
+      replyPlacement: 'none',
+    });
+    expect(rt.args[2]).toMatchObject({
+      inRequest: false,
+      inReply: true,
+      byReferenceUser: true,
+      byReferenceServer: true,
+    });
   });
 
   it('gives routines a send-once reply port and simpleroutines none', () => {
-    const c = expectClean('subsystem s 1;\nroutine r(p: mach_port_t);\nsimpleroutine q(p: mach_port_t);');
-    expect(c.ir.routines[0].replyPort).toEqual({ kind: 'default', disposition: 'MACH_MSG_TYPE_MAKE_SEND_ONCE' });
+    const c = expectClean(
+      'subsystem s 1;\nroutine r(p: mach_port_t);\nsimpleroutine q(p: mach_port_t);',
+    );
+    expect(c.ir.routines[0].replyPort).toEqual({
+      kind: 'default',
+      disposition: 'MACH_MSG_TYPE_MAKE_SEND_ONCE',
+    });
     expect(c.ir.routines[1].replyPort).toEqual({ kind: 'default', disposition: 'none' });
   });
 
@@ -51,12 +70,30 @@ describe('arguments', () => {
       type v = array[*:16] of int;
       routine r(p: mach_port_t; a: v; b: pointer_t; out d: mach_port_array_t);`);
     const rt = c.ir.routines[0];
-    expect(args(rt.args)).toEqual(['requestPort:p', 'in:a', 'count:aCnt', 'in:b', 'count:bCnt', 'out:d', 'count:dCnt']);
+    expect(args(rt.args)).toEqual([
+      'requestPort:p',
+      'in:a',
+      'count:aCnt',
+      'in:b',
+      'count:bCnt',
+      'out:d',
+      'count:dCnt',
+    ]);
     const byName = new Map(rt.args.map((a) => [a.name, a]));
     expect(byName.get('a')).toMatchObject({ countArg: 'aCnt', requestPlacement: 'body' });
-    expect(byName.get('aCnt')).toMatchObject({ implicit: true, parent: 'a', multiplier: 1, requestPlacement: 'body', userParameter: true });
+    expect(byName.get('aCnt')).toMatchObject({
+      implicit: true,
+      parent: 'a',
+      multiplier: 1,
+      requestPlacement: 'body',
+      userParameter: true,
+    });
     expect(byName.get('b')).toMatchObject({ descriptor: 'ool', requestPlacement: 'descriptor' });
-    expect(byName.get('dCnt')).toMatchObject({ inReply: true, replyPlacement: 'body', byReferenceUser: true });
+    expect(byName.get('dCnt')).toMatchObject({
+      inReply: true,
+      replyPlacement: 'body',
+      byReferenceUser: true,
+    });
   });
 
   it('orders implicit arguments as MIG does: poly, countInOut, count, dealloc', () => {
@@ -80,9 +117,17 @@ describe('arguments', () => {
   });
 
   it('gives a C string a count that is no parameter on either side', () => {
-    const c = expectClean('subsystem s 1;\ntype name_t = c_string[*:64];\nroutine r(p: mach_port_t; n: name_t);');
+    const c = expectClean(
+      'subsystem s 1;\ntype name_t = c_string[*:64];\nroutine r(p: mach_port_t; n: name_t);',
+    );
     const cnt = c.ir.routines[0].args.find((a) => a.name === 'nCnt')!;
-    expect(cnt).toMatchObject({ kind: 'count', userParameter: false, serverParameter: false, inRequest: true, requestPlacement: 'body' });
+    expect(cnt).toMatchObject({
+      kind: 'count',
+      userParameter: false,
+      serverParameter: false,
+      inRequest: true,
+      requestPlacement: 'body',
+    });
   });
 
   it('lets SameCount share the previous array count', () => {
@@ -90,16 +135,33 @@ describe('arguments', () => {
       type v = array[*:8] of int;
       routine r(p: mach_port_t; a: v; b: v, samecount);`);
     const rt = c.ir.routines[0];
-    expect(args(rt.args)).toEqual(['requestPort:p', 'in:a', 'count:aCnt', 'in:b', 'sameCount:aCnt']);
+    expect(args(rt.args)).toEqual([
+      'requestPort:p',
+      'in:a',
+      'count:aCnt',
+      'in:b',
+      'sameCount:aCnt',
+    ]);
     expect(rt.args[3].sameCountAs).toBe('a');
     expect(rt.args[4]).toMatchObject({ userParameter: false, requestPlacement: 'none' });
   });
 
   it('marks the request and reply dispositions of a polymorphic port', () => {
-    const c = expectClean('subsystem s 1;\nroutine r(p: mach_port_t; x: mach_port_poly_t; out y: mach_port_poly_t);');
+    const c = expectClean(
+      'subsystem s 1;\nroutine r(p: mach_port_t; x: mach_port_poly_t; out y: mach_port_poly_t);',
+    );
     const byName = new Map(c.ir.routines[0].args.map((a) => [a.name, a]));
-    expect(byName.get('xPoly')).toMatchObject({ parent: 'x', userParameter: true, serverParameter: true, requestPlacement: 'descriptor' });
-    expect(byName.get('yPoly')).toMatchObject({ userParameter: true, serverParameter: true, replyPlacement: 'descriptor' });
+    expect(byName.get('xPoly')).toMatchObject({
+      parent: 'x',
+      userParameter: true,
+      serverParameter: true,
+      requestPlacement: 'descriptor',
+    });
+    expect(byName.get('yPoly')).toMatchObject({
+      userParameter: true,
+      serverParameter: true,
+      replyPlacement: 'descriptor',
+    });
     expect(byName.get('x')!.type.polymorphic).toBe('both');
   });
 
@@ -133,7 +195,12 @@ describe('options in force per routine', () => {
       MsgOption MACH_MSG_OPTION_NONE;
       routine c(p: mach_port_t);`);
     const [a, b, cc] = c.ir.routines;
-    expect([a.userName, a.serverName, a.timeout, a.msgOption]).toEqual(['a', 'a', null, { text: 'MACH_MSG_OPTION_NONE' }]);
+    expect([a.userName, a.serverName, a.timeout, a.msgOption]).toEqual([
+      'a',
+      'a',
+      null,
+      { text: 'MACH_MSG_OPTION_NONE' },
+    ]);
     expect([b.userName, b.serverName, b.timeout, b.msgOption, b.consumeOnSendError]).toEqual([
       'u_b',
       's_b',
@@ -158,7 +225,9 @@ describe('options in force per routine', () => {
 
 describe('types', () => {
   it('resolves aliases and keeps the chain', () => {
-    const c = expectClean('subsystem s 1;\ntype my_t = natural_t;\nroutine r(p: mach_port_t; x: my_t);');
+    const c = expectClean(
+      'subsystem s 1;\ntype my_t = natural_t;\nroutine r(p: mach_port_t; x: my_t);',
+    );
     const t = c.ir.routines[0].args[1].type;
     expect(t.name).toBe('my_t');
     expect(t.aliasChain).toEqual(['natural_t', 'uint32_t']);
@@ -171,7 +240,12 @@ describe('types', () => {
     const c = expectClean('subsystem s 1;\nroutine r(p: mach_port_t; x: mach_port_make_send_t);');
     const t = c.ir.routines[0].args[1].type;
     expect(t).toMatchObject({ category: 'port', descriptorCount: 1, cUserType: 'mach_port_t' });
-    expect(t.ipc).toMatchObject({ sent: 20, sentName: 'MACH_MSG_TYPE_MAKE_SEND', received: 17, receivedName: 'MACH_MSG_TYPE_PORT_SEND' });
+    expect(t.ipc).toMatchObject({
+      sent: 20,
+      sentName: 'MACH_MSG_TYPE_MAKE_SEND',
+      received: 17,
+      receivedName: 'MACH_MSG_TYPE_PORT_SEND',
+    });
   });
 
   it('computes sizes, padding and descriptors of each array kind', () => {
@@ -183,12 +257,45 @@ describe('types', () => {
       type str_t = c_string[*:7];
       type st_t = struct[3] of int64_t;`);
     const t = new Map(c.ir.types.map((x) => [x.name, x]));
-    expect(t.get('fixed_t')).toMatchObject({ category: 'inline', byteSize: 6, padBytes: 2, variable: false, elementCount: 3 });
-    expect(t.get('bounded_t')).toMatchObject({ category: 'inline', byteSize: 10, padBytes: 2, variable: true, arrayLength: 10 });
-    expect(t.get('ool_t')).toMatchObject({ category: 'ool', descriptorCount: 1, variable: true, oolMaxCount: 100, arrayLength: 100 });
-    expect(t.get('ports_t')).toMatchObject({ category: 'port', descriptorCount: 4, arrayLength: 4 });
-    expect(t.get('str_t')).toMatchObject({ category: 'inline', string: true, variable: true, byteSize: 7, padBytes: 1 });
-    expect(t.get('st_t')).toMatchObject({ byValue: true, byteSize: 24, padBytes: 0, elementCount: 3 });
+    expect(t.get('fixed_t')).toMatchObject({
+      category: 'inline',
+      byteSize: 6,
+      padBytes: 2,
+      variable: false,
+      elementCount: 3,
+    });
+    expect(t.get('bounded_t')).toMatchObject({
+      category: 'inline',
+      byteSize: 10,
+      padBytes: 2,
+      variable: true,
+      arrayLength: 10,
+    });
+    expect(t.get('ool_t')).toMatchObject({
+      category: 'ool',
+      descriptorCount: 1,
+      variable: true,
+      oolMaxCount: 100,
+      arrayLength: 100,
+    });
+    expect(t.get('ports_t')).toMatchObject({
+      category: 'port',
+      descriptorCount: 4,
+      arrayLength: 4,
+    });
+    expect(t.get('str_t')).toMatchObject({
+      category: 'inline',
+      string: true,
+      variable: true,
+      byteSize: 7,
+      padBytes: 1,
+    });
+    expect(t.get('st_t')).toMatchObject({
+      byValue: true,
+      byteSize: 24,
+      padBytes: 0,
+      elementCount: 3,
+    });
     expect(t.get('st_t')!.shape).toMatchObject({ kind: 'struct', length: 3 });
   });
 
@@ -199,9 +306,12 @@ describe('types', () => {
   });
 
   it('lays GNU structs out as GNU MIG does', () => {
-    const c = expectClean('subsystem s 1;\ntype s1 = struct { short a; char b; };\ntype s3 = struct { char a; int64_t b; char c; };', {
-      dialect: 'gnu',
-    });
+    const c = expectClean(
+      'subsystem s 1;\ntype s1 = struct { short a; char b; };\ntype s3 = struct { char a; int64_t b; char c; };',
+      {
+        dialect: 'gnu',
+      },
+    );
     const t = new Map(c.ir.types.map((x) => [x.name, x]));
     // GNU MIG sends these as 2 × INTEGER_16 and 4 × INTEGER_32 (checked against x86_64-gnu-mig output).
     expect(t.get('s1')).toMatchObject({ elementCount: 2, byteSize: 4, ipc: { bits: 16 } });

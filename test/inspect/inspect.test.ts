@@ -30,7 +30,9 @@ describe.each(cases)('tsmig inspect %s', (name) => {
   const dir = join(casesDir, name);
   const input = join(dir, 'input.defs');
   const optionsFile = join(root, dir, 'options.json');
-  const extra: string[] = existsSync(optionsFile) ? ((JSON.parse(readFileSync(optionsFile, 'utf8')) as { args?: string[] }).args ?? []) : [];
+  const extra: string[] = existsSync(optionsFile)
+    ? ((JSON.parse(readFileSync(optionsFile, 'utf8')) as { args?: string[] }).args ?? [])
+    : [];
   const golden = (file: string) => readFileSync(join(root, dir, 'expected', file), 'utf8');
 
   it('prints the expected tables and diagnostics', async () => {
@@ -49,8 +51,11 @@ describe.each(cases)('tsmig inspect %s', (name) => {
       expect(rt).toHaveProperty('kind');
       for (const m of [rt.request, rt.reply]) {
         if (m === null) continue;
-        expect(Object.keys(m as object)).toEqual(expect.arrayContaining(['minSize', 'maxSize', 'complex', 'descriptorCount', 'fields']));
-        for (const f of (m as { fields: object[] }).fields) expect(Object.keys(f)).toEqual(expect.arrayContaining(['name', 'offset', 'size']));
+        expect(Object.keys(m as object)).toEqual(
+          expect.arrayContaining(['minSize', 'maxSize', 'complex', 'descriptorCount', 'fields']),
+        );
+        for (const f of (m as { fields: object[] }).fields)
+          expect(Object.keys(f)).toEqual(expect.arrayContaining(['name', 'offset', 'size']));
       }
     }
   });

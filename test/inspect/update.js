@@ -31,7 +31,9 @@ for (const name of readdirSync(casesDir).sort()) {
   const input = join(dir, 'input.defs');
   if (!existsSync(input)) continue;
   const optionsFile = join(dir, 'options.json');
-  const extra = existsSync(optionsFile) ? JSON.parse(readFileSync(optionsFile, 'utf8')).args ?? [] : [];
+  const extra = existsSync(optionsFile)
+    ? (JSON.parse(readFileSync(optionsFile, 'utf8')).args ?? [])
+    : [];
   const text = await inspect([input, ...extra]);
   const json = await inspect([input, ...extra, '--json']);
   mkdirSync(join(dir, 'expected'), { recursive: true });

@@ -76,14 +76,22 @@ afterAll(() => {
 });
 
 /** Builds the assert file for one interface and target; returns the struct names asserted. */
-function assertsFor(iface: string, target: 'x86_64' | 'arm64'): { source: string; structs: Set<string>; routines: Set<string> } {
+function assertsFor(
+  iface: string,
+  target: 'x86_64' | 'arm64',
+): { source: string; structs: Set<string>; routines: Set<string> } {
   const header = readFileSync(join(INCLUDE, `${iface}.h`), 'utf8');
   const structs = new Set<string>();
   const routines = new Set<string>();
   let source = `#include <mach/mach.h>\n#include <${iface}.h>\n#include <stddef.h>\n`;
   for (const defines of CONFIGURATIONS) {
-    const r = compileDefs({ file: join(INCLUDE, `${iface}.defs`) }, { includePaths: [INCLUDE], defines, target });
-    expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}: ${d.message}`)).toEqual([]);
+    const r = compileDefs(
+      { file: join(INCLUDE, `${iface}.defs`) },
+      { includePaths: [INCLUDE], defines, target },
+    );
+    expect(
+      r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}: ${d.message}`),
+    ).toEqual([]);
     r.ir.routines.forEach((rt, i) => {
       const layout = r.layouts.routines[i];
       const request = `__Request__${rt.name}_t`;
@@ -101,74 +109,129 @@ function assertsFor(iface: string, target: 'x86_64' | 'arm64'): { source: string
   return { source, structs, routines };
 }
 
-describe.each(['x86_64', 'arm64'] as const)("Apple's headers agree with tsmig's layouts (%s)", (target) => {
-  it.skipIf(skipReason !== '')(`every routine of the SDK's interfaces ${skipReason}`, () => {
-    let routines = 0;
-    const mismatched = new Set<string>();
-    for (const iface of INTERFACES) {
-      const { source, routines: names } = assertsFor(iface, target);
-      routines += names.size;
-      const file = join(work, `${iface.replace('/', '_')}-${target}.cc`);
-      writeFileSync(file, source);
-      const clangTarget = target === 'arm64' ? 'arm64-apple-macos11' : 'x86_64-apple-macos11';
-      const res = spawnSync('clang++-16', [`--target=${clangTarget}`, '-isysroot', SDK, '-fsyntax-only', '-ferror-limit=0', '-w', file], {
-        encoding: 'utf8',
-      });
-      const otherErrors = res.stderr.split('\n').filter((l) => / error: /.test(l) && !/static assertion failed/.test(l));
-      expect(otherErrors, `${iface}: compiler errors that are not layout mismatches`).toEqual([]);
-      for (const label of failedAsserts(res.stderr)) mismatched.add(label.split(/[. ]/)[0]);
-    }
-    const unexplained = [...mismatched].filter((s) => !(s in EXPLAINED));
-    expect(unexplained, 'structs where tsmig and Apple disagree').toEqual([]);
-    // The SDK has 250+ routines in these files; a drop means routines went missing.
-    expect(routines).toBeGreaterThan(240);
-    const quirky = new Set([...mismatched].map((s) => s.replace(/^__(Request|Reply)__/, '')));
-    console.log(
-      `apple-oracle ${target}: ${routines} routines compared, ${routines - quirky.size} match exactly; explained Apple quirks: ${[...mismatched].join(', ') || 'none'}`,
-    );
-  });
-});
-
-describe.each(['x86_64', 'arm64'] as const)("Apple's headers agree with tsmig's Mach constants (%s)", (target) => {
-  it.skipIf(skipReason !== '')(`header, descriptors, trailer elements, error reply ${skipReason}`, () => {
-    const lines = ['#include <mach/mach.h>', '#include <mach/mig_errors.h>', '#include <stddef.h>'];
-    const eq = (expr: string, value: number) => lines.push(`static_assert(${expr} == ${value}, "${expr.replace(/"/g, '')} == ${value}");`);
-    eq('sizeof(mach_msg_header_t)', MACH_SIZES.header);
-    for (const f of HEADER_FIELDS) eq(`offsetof(mach_msg_header_t, ${f.name})`, f.offset);
-    eq('sizeof(mach_msg_body_t)', MACH_SIZES.body);
-    eq('sizeof(NDR_record_t)', MACH_SIZES.ndr);
-    eq('sizeof(mach_msg_port_descriptor_t)', MACH_SIZES.portDescriptor);
-    eq('sizeof(mach_msg_ool_descriptor_t)', MACH_SIZES.oolDescriptor);
-    eq('sizeof(mach_msg_ool_ports_descriptor_t)', MACH_SIZES.oolPortsDescriptor);
-    eq('offsetof(mach_msg_ool_descriptor_t, size)', DESCRIPTOR_FIELDS.ool.find((f) => f.name === 'size')!.offset);
-    eq('offsetof(mach_msg_ool_ports_descriptor_t, count)', DESCRIPTOR_FIELDS.oolPorts.find((f) => f.name === 'count')!.offset);
-    eq('sizeof(mig_reply_error_t)', MACH_SIZES.migReplyError);
-    eq('offsetof(mig_reply_error_t, RetCode)', MACH_SIZES.header + MACH_SIZES.ndr);
-    eq('sizeof(mach_msg_trailer_t)', MINIMUM_TRAILER_SIZE);
-    const member = { seqno: 'msgh_seqno', sender: 'msgh_sender', audit: 'msgh_audit', context: 'msgh_context' } as const;
-    const trailerType = {
-      seqno: 'mach_msg_seqno_trailer_t',
-      sender: 'mach_msg_security_trailer_t',
-      audit: 'mach_msg_audit_trailer_t',
-      context: 'mach_msg_context_trailer_t',
-    } as const;
-    for (const [name, e] of Object.entries(TRAILER_ELEMENTS) as Array<[keyof typeof member, (typeof TRAILER_ELEMENTS)['seqno']]>) {
-      eq(`offsetof(mach_msg_max_trailer_t, ${member[name]})`, e.offset);
-      eq(`sizeof(((mach_msg_max_trailer_t *)0)->${member[name]})`, e.size);
-      eq(`sizeof(${trailerType[name]})`, e.trailerSize);
-      eq(`REQUESTED_TRAILER_SIZE(MACH_RCV_TRAILER_ELEMENTS(${e.rcvElements}))`, e.trailerSize);
-    }
-    eq('MACH_NOTIFY_SEND_ONCE', MACH_NOTIFY_SEND_ONCE);
-    eq('MACH_MSG_PORT_DESCRIPTOR', DESCRIPTOR_TYPE.port);
-    eq('MACH_MSG_OOL_DESCRIPTOR', DESCRIPTOR_TYPE.ool);
-    eq('MACH_MSG_OOL_PORTS_DESCRIPTOR', DESCRIPTOR_TYPE.oolPorts);
-    const file = join(work, `constants-${target}.cc`);
-    writeFileSync(file, lines.join('\n') + '\n');
-    const clangTarget = target === 'arm64' ? 'arm64-apple-macos11' : 'x86_64-apple-macos11';
-    const res = spawnSync('clang++-16', [`--target=${clangTarget}`, '-isysroot', SDK, '-fsyntax-only', '-ferror-limit=0', '-w', file], {
-      encoding: 'utf8',
+describe.each(['x86_64', 'arm64'] as const)(
+  "Apple's headers agree with tsmig's layouts (%s)",
+  (target) => {
+    it.skipIf(skipReason !== '')(`every routine of the SDK's interfaces ${skipReason}`, () => {
+      let routines = 0;
+      const mismatched = new Set<string>();
+      for (const iface of INTERFACES) {
+        const { source, routines: names } = assertsFor(iface, target);
+        routines += names.size;
+        const file = join(work, `${iface.replace('/', '_')}-${target}.cc`);
+        writeFileSync(file, source);
+        const clangTarget = target === 'arm64' ? 'arm64-apple-macos11' : 'x86_64-apple-macos11';
+        const res = spawnSync(
+          'clang++-16',
+          [
+            `--target=${clangTarget}`,
+            '-isysroot',
+            SDK,
+            '-fsyntax-only',
+            '-ferror-limit=0',
+            '-w',
+            file,
+          ],
+          {
+            encoding: 'utf8',
+          },
+        );
+        const otherErrors = res.stderr
+          .split('\n')
+          .filter((l) => / error: /.test(l) && !/static assertion failed/.test(l));
+        expect(otherErrors, `${iface}: compiler errors that are not layout mismatches`).toEqual([]);
+        for (const label of failedAsserts(res.stderr)) mismatched.add(label.split(/[. ]/)[0]);
+      }
+      const unexplained = [...mismatched].filter((s) => !(s in EXPLAINED));
+      expect(unexplained, 'structs where tsmig and Apple disagree').toEqual([]);
+      // The SDK has 250+ routines in these files; a drop means routines went missing.
+      expect(routines).toBeGreaterThan(240);
+      const quirky = new Set([...mismatched].map((s) => s.replace(/^__(Request|Reply)__/, '')));
+      console.log(
+        `apple-oracle ${target}: ${routines} routines compared, ${routines - quirky.size} match exactly; explained Apple quirks: ${[...mismatched].join(', ') || 'none'}`,
+      );
     });
-    expect(res.stderr).toBe('');
-    expect(res.status).toBe(0);
-  });
-});
+  },
+);
+
+describe.each(['x86_64', 'arm64'] as const)(
+  "Apple's headers agree with tsmig's Mach constants (%s)",
+  (target) => {
+    it.skipIf(skipReason !== '')(
+      `header, descriptors, trailer elements, error reply ${skipReason}`,
+      () => {
+        const lines = [
+          '#include <mach/mach.h>',
+          '#include <mach/mig_errors.h>',
+          '#include <stddef.h>',
+        ];
+        const eq = (expr: string, value: number) =>
+          lines.push(
+            `static_assert(${expr} == ${value}, "${expr.replace(/"/g, '')} == ${value}");`,
+          );
+        eq('sizeof(mach_msg_header_t)', MACH_SIZES.header);
+        for (const f of HEADER_FIELDS) eq(`offsetof(mach_msg_header_t, ${f.name})`, f.offset);
+        eq('sizeof(mach_msg_body_t)', MACH_SIZES.body);
+        eq('sizeof(NDR_record_t)', MACH_SIZES.ndr);
+        eq('sizeof(mach_msg_port_descriptor_t)', MACH_SIZES.portDescriptor);
+        eq('sizeof(mach_msg_ool_descriptor_t)', MACH_SIZES.oolDescriptor);
+        eq('sizeof(mach_msg_ool_ports_descriptor_t)', MACH_SIZES.oolPortsDescriptor);
+        eq(
+          'offsetof(mach_msg_ool_descriptor_t, size)',
+          DESCRIPTOR_FIELDS.ool.find((f) => f.name === 'size')!.offset,
+        );
+        eq(
+          'offsetof(mach_msg_ool_ports_descriptor_t, count)',
+          DESCRIPTOR_FIELDS.oolPorts.find((f) => f.name === 'count')!.offset,
+        );
+        eq('sizeof(mig_reply_error_t)', MACH_SIZES.migReplyError);
+        eq('offsetof(mig_reply_error_t, RetCode)', MACH_SIZES.header + MACH_SIZES.ndr);
+        eq('sizeof(mach_msg_trailer_t)', MINIMUM_TRAILER_SIZE);
+        const member = {
+          seqno: 'msgh_seqno',
+          sender: 'msgh_sender',
+          audit: 'msgh_audit',
+          context: 'msgh_context',
+        } as const;
+        const trailerType = {
+          seqno: 'mach_msg_seqno_trailer_t',
+          sender: 'mach_msg_security_trailer_t',
+          audit: 'mach_msg_audit_trailer_t',
+          context: 'mach_msg_context_trailer_t',
+        } as const;
+        for (const [name, e] of Object.entries(TRAILER_ELEMENTS) as Array<
+          [keyof typeof member, (typeof TRAILER_ELEMENTS)['seqno']]
+        >) {
+          eq(`offsetof(mach_msg_max_trailer_t, ${member[name]})`, e.offset);
+          eq(`sizeof(((mach_msg_max_trailer_t *)0)->${member[name]})`, e.size);
+          eq(`sizeof(${trailerType[name]})`, e.trailerSize);
+          eq(`REQUESTED_TRAILER_SIZE(MACH_RCV_TRAILER_ELEMENTS(${e.rcvElements}))`, e.trailerSize);
+        }
+        eq('MACH_NOTIFY_SEND_ONCE', MACH_NOTIFY_SEND_ONCE);
+        eq('MACH_MSG_PORT_DESCRIPTOR', DESCRIPTOR_TYPE.port);
+        eq('MACH_MSG_OOL_DESCRIPTOR', DESCRIPTOR_TYPE.ool);
+        eq('MACH_MSG_OOL_PORTS_DESCRIPTOR', DESCRIPTOR_TYPE.oolPorts);
+        const file = join(work, `constants-${target}.cc`);
+        writeFileSync(file, lines.join('\n') + '\n');
+        const clangTarget = target === 'arm64' ? 'arm64-apple-macos11' : 'x86_64-apple-macos11';
+        const res = spawnSync(
+          'clang++-16',
+          [
+            `--target=${clangTarget}`,
+            '-isysroot',
+            SDK,
+            '-fsyntax-only',
+            '-ferror-limit=0',
+            '-w',
+            file,
+          ],
+          {
+            encoding: 'utf8',
+          },
+        );
+        expect(res.stderr).toBe('');
+        expect(res.status).toBe(0);
+      },
+    );
+  },
+);

@@ -30,7 +30,10 @@ describe.each(cases)('corpus case %s', (name) => {
   it('compiles with g++ and every size and offset matches', () => {
     const r = compileDefs({ file: join(CASES, name, 'input.defs') }, { dialect: dialectOf(name) });
     expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message)).toEqual([]);
-    const parts = [`#include "${join(CASES, 'common.h')}"`, `#include "${join(CASES, name, 'c-types.h')}"`];
+    const parts = [
+      `#include "${join(CASES, 'common.h')}"`,
+      `#include "${join(CASES, name, 'c-types.h')}"`,
+    ];
     let messages = 0;
     r.ir.routines.forEach((rt, i) => {
       const layout = r.layouts.routines[i]!;
@@ -46,7 +49,11 @@ describe.each(cases)('corpus case %s', (name) => {
     expect(messages).toBeGreaterThan(0);
     const file = join(work, `${name}.cc`);
     writeFileSync(file, parts.join('\n') + '\n');
-    const res = spawnSync('g++', ['-std=c++17', '-fsyntax-only', '-fmax-errors=0', '-Wall', '-Wno-unused', file], { encoding: 'utf8' });
+    const res = spawnSync(
+      'g++',
+      ['-std=c++17', '-fsyntax-only', '-fmax-errors=0', '-Wall', '-Wno-unused', file],
+      { encoding: 'utf8' },
+    );
     expect(failedAsserts(res.stderr), 'static_asserts that failed').toEqual([]);
     expect(res.status, res.stderr).toBe(0);
   });

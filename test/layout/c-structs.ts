@@ -22,10 +22,16 @@ export function structDeclaration(m: MessageLayout, name: string): string {
 
 /** `static_assert`s: the struct's size is `maxSize`, each member at its offset with its size. */
 export function layoutAsserts(m: MessageLayout, struct: string): string[] {
-  const out = [`static_assert(sizeof(${struct}) == ${m.maxSize}, "${label(struct)} size ${m.maxSize}");`];
+  const out = [
+    `static_assert(sizeof(${struct}) == ${m.maxSize}, "${label(struct)} size ${m.maxSize}");`,
+  ];
   for (const f of m.fields) {
-    out.push(`static_assert(offsetof(${struct}, ${f.name}) == ${f.offset}, "${label(struct, f.name)} offset ${f.offset}");`);
-    out.push(`static_assert(sizeof(((${struct} *)0)->${f.name}) == ${f.size}, "${label(struct, f.name)} size ${f.size}");`);
+    out.push(
+      `static_assert(offsetof(${struct}, ${f.name}) == ${f.offset}, "${label(struct, f.name)} offset ${f.offset}");`,
+    );
+    out.push(
+      `static_assert(sizeof(((${struct} *)0)->${f.name}) == ${f.size}, "${label(struct, f.name)} size ${f.size}");`,
+    );
   }
   return out;
 }
@@ -33,7 +39,8 @@ export function layoutAsserts(m: MessageLayout, struct: string): string[] {
 /** The `struct` labels of failed asserts in a compiler's error output. */
 export function failedAsserts(compilerOutput: string): string[] {
   const failed = new Set<string>();
-  for (const m of compilerOutput.matchAll(/static assertion failed[^"]*"([^"]+)"/g)) failed.add(m[1]);
+  for (const m of compilerOutput.matchAll(/static assertion failed[^"]*"([^"]+)"/g))
+    failed.add(m[1]);
   for (const m of compilerOutput.matchAll(/static_assert failed[^"]*"([^"]+)"/g)) failed.add(m[1]);
   return [...failed];
 }
