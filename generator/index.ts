@@ -24,6 +24,7 @@ export {
 export {
   preprocessFile,
   preprocessText,
+  PreprocessCodes,
   type PreprocessOptions,
   type PreprocessResult,
 } from './preprocess/index.js';

@@ -9,7 +9,12 @@
 
 import type { Expectation } from './generated/mig-parser.js';
 
-/** Keywords that start a statement; all of them together read as "a statement". */
+// Families of expectations that read better as one phrase. Members are
+// compared case-insensitively. A family folds even when a few members are
+// missing: a word that begins like a keyword (`typefoo`) matches the
+// keyword's letters and so is not reported as expecting that keyword.
+
+/** Keywords that start a statement: "a statement". */
 const STATEMENT_WORDS = [
   'subsystem',
   'routine',
@@ -38,24 +43,27 @@ const STATEMENT_WORDS = [
   'consumeonsenderror',
   'usertypelimit',
   'onstacklimit',
-];
+].map((w) => `'${w}'`);
 
-/** What can open a type spec; all of them together read as "a type". */
+/** What can open a type spec: "a type" (the extras may be missing). */
 const TYPE_START = [
   "'^'",
   "'array'",
   "'struct'",
   "'c_string'",
   "'('",
-  'IPC type name',
+  'ipc type name',
   'identifier',
 ];
-const TYPE_START_EXTRA = ["'PointerTo'", "'PointerToIfNot'", "'ValueOf'", 'number'];
+const TYPE_START_EXTRA = ["'pointerto'", "'pointertoifnot'", "'valueof'", 'number'];
 
-/** What can open an argument; together "an argument". */
-const ARGUMENT_START = ['argument direction', 'identifier', "'UserImpl'", "'ServerImpl'"];
+/** What can follow ':' in an argument: "a type name". */
+const ARGUMENT_TYPE = ['identifier', "'pointerto'", "'pointertoifnot'", "'valueof'"];
 
-/** Annotations after a type spec; together "a type annotation". */
+/** What can open an argument: "an argument". */
+const ARGUMENT_START = ['argument direction', 'identifier', "'userimpl'", "'serverimpl'"];
+
+/** Annotations after a type spec: "a type annotation". */
 const ANNOTATION_WORDS = [
   "'ctype'",
   "'cusertype'",
@@ -66,10 +74,10 @@ const ANNOTATION_WORDS = [
   "'intranpayload'",
 ];
 
-/** What can open an integer expression; together "an integer expression". */
+/** What can open an integer expression: "an integer expression". */
 const EXPRESSION_START = ['number', 'identifier', "'('", 'unary operator'];
 
-/** Binary operators that may continue an expression; together "an operator". */
+/** Binary operators that may continue an expression: "an operator". */
 const BINARY_OPERATORS = ["'|'", "'^'", "'&'", "'<<'", "'>>'", "'+'", "'-'", "'*'", "'/'", "'%'"];
 
 /** Punctuation in the order messages list it. */
@@ -110,16 +118,20 @@ function describe(e: Expectation): string[] {
   }
 }
 
-/** Replaces a whole family of expectations by one phrase when all of its members are present. */
+/**
+ * Replaces a family of expectations by one phrase when at most a quarter
+ * of its members are missing; `alsoAbsorb` members go with it when present.
+ */
 function fold(
-  items: Set<string>,
+  items: Map<string, string>,
   family: string[],
   phrase: string,
   alsoAbsorb: string[] = [],
 ): void {
-  if (!family.every((f) => items.has(f))) return;
-  for (const f of [...family, ...alsoAbsorb]) items.delete(f);
-  items.add(phrase);
+  const present = family.filter((f) => items.has(f));
+  if (family.length - present.length > Math.floor(family.length / 4)) return;
+  for (const f of [...present, ...alsoAbsorb]) items.delete(f);
+  items.set(phrase, phrase);
 }
 
 /**
@@ -128,18 +140,12 @@ function fold(
  * first, then keywords, then descriptions, each group in a fixed order.
  */
 export function describeExpected(expected: readonly Expectation[]): string {
-  const items = new Set<string>();
-  for (const e of expected) for (const d of describe(e)) items.add(d);
-  // Keywords are matched case-insensitively; compare them lower-cased for the statement family.
-  const lowerKeywords = new Map<string, string>();
-  for (const item of items)
-    if (/^'[A-Za-z_]+'$/.test(item)) lowerKeywords.set(item.slice(1, -1).toLowerCase(), item);
-  if (STATEMENT_WORDS.every((w) => lowerKeywords.has(w))) {
-    for (const w of STATEMENT_WORDS) items.delete(lowerKeywords.get(w)!);
-    items.delete("';'");
-    items.add('a statement');
-  }
+  // Keyed by the lower-cased text, so families match keywords whatever their case in the grammar.
+  const items = new Map<string, string>();
+  for (const e of expected) for (const d of describe(e)) items.set(d.toLowerCase(), d);
+  fold(items, STATEMENT_WORDS, 'a statement', ["';'"]);
   fold(items, TYPE_START, 'a type', TYPE_START_EXTRA);
+  fold(items, ARGUMENT_TYPE, 'a type name');
   fold(items, ARGUMENT_START, 'an argument');
   fold(items, ANNOTATION_WORDS, 'a type annotation');
   fold(items, EXPRESSION_START, 'an integer expression');
@@ -153,7 +159,7 @@ export function describeExpected(expected: readonly Expectation[]): string {
     if (item.startsWith("'")) return [1, 0, item.toLowerCase()];
     return [2, 0, item];
   };
-  const sorted = [...items].sort((a, b) => {
+  const sorted = [...items.values()].sort((a, b) => {
     const [ga, ia, sa] = rank(a);
     const [gb, ib, sb] = rank(b);
     return ga - gb || ia - ib || (sa < sb ? -1 : sa > sb ? 1 : 0);

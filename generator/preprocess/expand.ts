@@ -55,7 +55,7 @@ export interface ExpandHost {
 }
 
 /** The most tokens one top-level expansion may produce before it is cut off. */
-export const EXPANSION_BUDGET = 1 << 22;
+export const EXPANSION_BUDGET = 1 << 20;
 
 /** Tokens being rescanned: `toks[pos, end)`. */
 class Context {

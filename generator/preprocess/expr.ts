@@ -103,18 +103,24 @@ class ExprParser {
     const c = this.binary(1, evaluate);
     if (!this.isOp('?')) return c;
     const q = this.toks[this.pos++];
-    const take = c.v !== 0n;
-    const a = this.comma(evaluate && take);
-    if (!this.isOp(':'))
-      this.fail(
-        PreprocessCodes.ifSyntax,
-        "expected ':' in conditional expression",
-        this.toks[this.pos] ?? this.toks[this.pos - 1] ?? q,
-      );
-    this.pos++;
-    const b = this.conditional(evaluate && !take);
-    const u = a.u || b.u;
-    return { v: convert(take ? a.v : b.v, u), u };
+    // Both operands may nest further conditionals: count them against the depth limit.
+    if (++this.depth > MAX_EXPR_DEPTH) this.tooDeep(q);
+    try {
+      const take = c.v !== 0n;
+      const a = this.comma(evaluate && take);
+      if (!this.isOp(':'))
+        this.fail(
+          PreprocessCodes.ifSyntax,
+          "expected ':' in conditional expression",
+          this.toks[this.pos] ?? this.toks[this.pos - 1] ?? q,
+        );
+      this.pos++;
+      const b = this.conditional(evaluate && !take);
+      const u = a.u || b.u;
+      return { v: convert(take ? a.v : b.v, u), u };
+    } finally {
+      this.depth--;
+    }
   }
 
   /** Binary operators of precedence `min` and above (precedence climbing). */
@@ -150,12 +156,7 @@ class ExprParser {
         last ?? null,
       );
     }
-    if (++this.depth > MAX_EXPR_DEPTH)
-      this.fail(
-        PreprocessCodes.ifTooDeep,
-        `expression nested more than ${MAX_EXPR_DEPTH} levels deep`,
-        t,
-      );
+    if (++this.depth > MAX_EXPR_DEPTH) this.tooDeep(t);
     try {
       if (t.kind === TK_PUNCT) {
         switch (t.text) {
@@ -389,6 +390,14 @@ class ExprParser {
     if (t.kind === TK_PUNCT && t.text === ':')
       this.fail(PreprocessCodes.ifSyntax, "':' without preceding '?'", t);
     this.fail(PreprocessCodes.ifSyntax, `missing binary operator before '${t.text}'`, t);
+  }
+
+  private tooDeep(t: Tok): never {
+    this.fail(
+      PreprocessCodes.ifTooDeep,
+      `expression nested more than ${MAX_EXPR_DEPTH} levels deep`,
+      t,
+    );
   }
 
   private isOp(text: string): boolean {

@@ -62,6 +62,21 @@ describe('recovery', () => {
     ]);
   });
 
+  it('names what may come next the way a user writes it', () => {
+    expect(errorsOf('typefoo x;')).toEqual([
+      "1:1-1:8 parse-unexpected-token: expected a statement, found 'typefoo'",
+    ]);
+    expect(errorsOf('type t = array[;')).toEqual([
+      "1:16-1:17 parse-unexpected-token: expected ']', '*' or an integer expression, found ';'",
+    ]);
+    expect(errorsOf('type t = MACH_MSG_TYPE_INTEGER_32 x;')).toEqual([
+      "1:35-1:36 parse-unexpected-token: expected ';', '|' or a type annotation, found 'x'",
+    ]);
+    expect(errorsOf('routine r(a: ; b: int);')).toEqual([
+      "1:14-1:15 parse-unexpected-token: expected a type name, found ';'",
+    ]);
+  });
+
   it('stops reporting after 100 syntax errors, and says so', () => {
     const r = parseText('x;\n'.repeat(150), 't.defs');
     expect(r.diagnostics).toHaveLength(101);

@@ -218,6 +218,16 @@ describe('#if diagnostics', () => {
     const r = pp(`#if ${deep}\n#endif\n`);
     expect(r.diagnostics.map((d) => d.code)).toEqual(['pp-if-too-deep']);
   });
+  it.each([
+    ['unary operators', '!'.repeat(100000) + '1'],
+    ['chained conditionals', '0 ? 1 : '.repeat(100000) + '1'],
+    ['nested conditionals', '1 ? '.repeat(100000) + '1' + ' : 0'.repeat(100000)],
+  ])('limits the nesting of %s too', (_kind, expr) => {
+    expect(pp(`#if ${expr}\n#endif\n`).diagnostics.map((d) => d.code)).toEqual(['pp-if-too-deep']);
+  });
+  it('evaluates long flat expressions without nesting', () => {
+    expect(holds('1' + ' + 1'.repeat(100000) + ' == 100001')).toBe(true);
+  });
 });
 
 describe('conditional structure diagnostics', () => {

@@ -125,6 +125,8 @@ function apply(text: string, m: Mutation): string {
 function checkResult(r: PreprocessResult): void {
   expect(typeof r.text).toBe('string');
   for (const d of r.diagnostics) {
+    // pp-stopped means an exception escaped a stage: never acceptable with a well-behaved host.
+    expect(d.code, d.message).not.toBe('pp-stopped');
     expect(d.code).toMatch(/^pp-[a-z-]+$/);
     expect(d.loc).toBeDefined();
     expect(d.loc!.line).toBeGreaterThanOrEqual(1);
