@@ -339,13 +339,18 @@ export class Expander {
     const toks = c.toks;
     const args: Arg[] = [];
     const restCollects = m.variadic ? m.params.length - 1 : -1;
+    // In a long list, jump over nested parentheses: nested invocations then cost O(1) per level.
+    const match = c.end - c.pos > 32 ? parenMatches(toks) : null;
     let start = c.pos;
     let depth = 0;
     for (let i = c.pos; i < c.end; i++) {
       const t = toks[i];
       if (t.kind !== TK_PUNCT) continue;
-      if (t.text === '(') depth++;
-      else if (t.text === ')') {
+      if (t.text === '(') {
+        const close = match === null ? -1 : match[i];
+        if (close >= 0 && close < c.end) i = close;
+        else depth++;
+      } else if (t.text === ')') {
         if (depth > 0) {
           depth--;
           continue;
@@ -562,6 +567,24 @@ export class Expander {
     f.contexts.length = 0;
     f.pending = null;
   }
+}
+
+const parenMatchCache = new WeakMap<Tok[], Int32Array>();
+
+/** For each `(` of `toks`, the index of its matching `)` (-1 when unmatched); computed once per array. */
+function parenMatches(toks: Tok[]): Int32Array {
+  let match = parenMatchCache.get(toks);
+  if (match !== undefined) return match;
+  match = new Int32Array(toks.length).fill(-1);
+  const open: number[] = [];
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i];
+    if (t.kind !== TK_PUNCT) continue;
+    if (t.text === '(') open.push(i);
+    else if (t.text === ')' && open.length > 0) match[open.pop()!] = i;
+  }
+  parenMatchCache.set(toks, match);
+  return match;
 }
 
 /** `#x`: the argument's tokens as one string literal (quotes and backslashes in literals escaped). */
