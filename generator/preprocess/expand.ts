@@ -110,13 +110,18 @@ class Frame {
   readonly contexts: Context[] = [];
   readonly out: Tok[] = [];
   pending: Invocation | null = null;
+  /** Where finished tokens go: the caller's sink for the top frame, `out` for an argument. */
+  readonly emit: (tok: Tok) => void;
   constructor(
     readonly parent: Frame | null,
     /** Which argument of the parent's pending invocation this frame expands. */
     readonly argIndex: number,
     readonly base: TokenSource | null,
     readonly state: RunState,
-  ) {}
+    sink: ((tok: Tok) => void) | null,
+  ) {
+    this.emit = sink ?? ((t) => this.out.push(t));
+  }
 }
 
 /** The result of expanding a directive's operands. */
@@ -136,15 +141,16 @@ export class Expander {
    * goes to `sink`, in order.
    */
   expandAt(name: Tok, base: TokenSource, sink: (tok: Tok) => void): void {
-    const top = new Frame(null, -1, base, {
+    const state: RunState = {
       budget: EXPANSION_BUDGET,
       aborted: false,
       ifMode: false,
       failed: false,
       root: null,
-    });
-    this.process(top, name, sink);
-    this.run(top, sink);
+    };
+    const top = new Frame(null, -1, base, state, sink);
+    this.process(top, name);
+    this.run(top);
   }
 
   /** Fully expands a directive's operands (with `defined` as an operator when `ifMode`). */
@@ -156,15 +162,14 @@ export class Expander {
       failed: false,
       root: null,
     };
-    const top = new Frame(null, -1, null, state);
+    const top = new Frame(null, -1, null, state, null);
     top.contexts.push(new Context(toks, null));
-    const out: Tok[] = [];
-    this.run(top, (t) => out.push(t));
+    this.run(top);
     // A cut-off expansion is already reported; evaluating its remains would only add noise.
-    return { toks: out, failed: state.failed || state.aborted };
+    return { toks: top.out, failed: state.failed || state.aborted };
   }
 
-  private run(top: Frame, sink: (tok: Tok) => void): void {
+  private run(top: Frame): void {
     const stack: Frame[] = [top];
     while (stack.length > 0) {
       const f = stack[stack.length - 1];
@@ -177,7 +182,7 @@ export class Expander {
         while (p.nextArg < p.args.length && !p.macro.expandArg[p.nextArg]) p.nextArg++;
         if (p.nextArg < p.args.length) {
           // Pre-expand the next argument in a child frame of its own.
-          const child = new Frame(f, p.nextArg, null, f.state);
+          const child = new Frame(f, p.nextArg, null, f.state, null);
           const arg = p.args[p.nextArg];
           child.contexts.push(new Context(arg.toks, null, arg.start, arg.end));
           p.nextArg++;
@@ -194,7 +199,7 @@ export class Expander {
         if (f.parent !== null) f.parent.pending!.expanded[f.argIndex] = f.out;
         continue;
       }
-      this.process(f, tok, f.parent === null ? sink : (t) => f.out.push(t));
+      this.process(f, tok);
     }
   }
 
@@ -213,14 +218,15 @@ export class Expander {
     }
   }
 
-  /** Handles one token read in frame `f`: expands it, or passes it to `emit`. */
-  private process(f: Frame, tok: Tok, emit: (tok: Tok) => void): void {
+  /** Handles one token read in frame `f`: expands it, or passes it on. */
+  private process(f: Frame, tok: Tok): void {
+    const emit = f.emit;
     if (tok.kind !== TK_IDENT || tok.flags & F_NOEXPAND) {
       emit(tok);
       return;
     }
     if (f.state.ifMode && tok.text === 'defined') {
-      this.defined(f, tok, emit);
+      this.defined(f, tok);
       return;
     }
     const m = this.host.macros.get(tok.text);
@@ -256,7 +262,8 @@ export class Expander {
   }
 
   /** `defined X` / `defined(X)` inside `#if`: becomes 1 or 0. */
-  private defined(f: Frame, tok: Tok, emit: (tok: Tok) => void): void {
+  private defined(f: Frame, tok: Tok): void {
+    const emit = f.emit;
     let t = this.read(f, CONTEXTS_ONLY);
     const paren = isPunct(t, '(');
     if (paren) t = this.read(f, CONTEXTS_ONLY);
@@ -339,13 +346,18 @@ export class Expander {
     const toks = c.toks;
     const args: Arg[] = [];
     const restCollects = m.variadic ? m.params.length - 1 : -1;
+    // In a long list, jump over nested parentheses: nested invocations then cost O(1) per level.
+    const match = c.end - c.pos > 32 ? parenMatches(toks) : null;
     let start = c.pos;
     let depth = 0;
     for (let i = c.pos; i < c.end; i++) {
       const t = toks[i];
       if (t.kind !== TK_PUNCT) continue;
-      if (t.text === '(') depth++;
-      else if (t.text === ')') {
+      if (t.text === '(') {
+        const close = match === null ? -1 : match[i];
+        if (close >= 0 && close < c.end) i = close;
+        else depth++;
+      } else if (t.text === ')') {
         if (depth > 0) {
           depth--;
           continue;
@@ -562,6 +574,24 @@ export class Expander {
     f.contexts.length = 0;
     f.pending = null;
   }
+}
+
+const parenMatchCache = new WeakMap<Tok[], Int32Array>();
+
+/** For each `(` of `toks`, the index of its matching `)` (-1 when unmatched); computed once per array. */
+function parenMatches(toks: Tok[]): Int32Array {
+  let match = parenMatchCache.get(toks);
+  if (match !== undefined) return match;
+  match = new Int32Array(toks.length).fill(-1);
+  const open: number[] = [];
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i];
+    if (t.kind !== TK_PUNCT) continue;
+    if (t.text === '(') open.push(i);
+    else if (t.text === ')' && open.length > 0) match[open.pop()!] = i;
+  }
+  parenMatchCache.set(toks, match);
+  return match;
 }
 
 /** `#x`: the argument's tokens as one string literal (quotes and backslashes in literals escaped). */
