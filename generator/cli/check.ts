@@ -8,7 +8,13 @@ import { formatDiagnostics, type Diagnostic } from '../diagnostics.js';
 import { compileDefs } from '../check/compile.js';
 import type { Dialect } from '../check/ir.js';
 import type { SourceSet } from '../source.js';
-import { FRONT_END_HELP, parseCommandLine, preprocessOptions, usageError } from './options.js';
+import {
+  FRONT_END_HELP,
+  diagnosticFormat,
+  parseCommandLine,
+  preprocessOptions,
+  usageError,
+} from './options.js';
 
 const usage = `usage: tsmig check FILE… [options]
 
@@ -44,7 +50,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
     }
     return undefined;
   };
-  io.stderr(formatDiagnostics(diagnostics, lookup, { color: io.color }));
+  io.stderr(formatDiagnostics(diagnostics, lookup, diagnosticFormat(io)));
   return diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
 }
 

@@ -9,7 +9,13 @@ import { compileDefs } from '../check/compile.js';
 import type { Dialect } from '../check/ir.js';
 import { formatDiagnostics } from '../diagnostics.js';
 import { formatJson, inspectJson, inspectText } from '../layout/report.js';
-import { FRONT_END_HELP, parseCommandLine, preprocessOptions, usageError } from './options.js';
+import {
+  FRONT_END_HELP,
+  diagnosticFormat,
+  parseCommandLine,
+  preprocessOptions,
+  usageError,
+} from './options.js';
 
 const usage = `usage: tsmig inspect FILE [options]
 
@@ -37,7 +43,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
     { ...preprocessOptions(cmd, io), dialect: dialect as Dialect },
   );
   if (result.diagnostics.length)
-    io.stderr(formatDiagnostics(result.diagnostics, result.sources.lookup, { color: io.color }));
+    io.stderr(formatDiagnostics(result.diagnostics, result.sources.lookup, diagnosticFormat(io)));
   if (cmd.flags.has('--json')) io.stdout(formatJson(inspectJson(result.ir, result.layouts)));
   else io.stdout(inspectText(result.ir, result.layouts));
   return result.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;

@@ -4,7 +4,8 @@
 // into the preprocessor's options. No output and no file access here; a bad
 // command line is a returned message, never a throw.
 
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import type { FormatOptions } from '../diagnostics.js';
 import type { CliIO } from '../cli.js';
 import { nodeFileHost, type FileHost } from '../preprocess/host.js';
 import type { PreprocessOptions } from '../preprocess/index.js';
@@ -164,4 +165,20 @@ export function preprocessOptions(cmd: ParsedCommandLine, io: CliIO): Preprocess
     realpath: (path) => nodeFileHost.realpath!(inCwd(path)),
   };
   return { ...cmd.frontEnd, host };
+}
+
+/**
+ * How the CLI prints diagnostics: colors per the terminal, and paths under
+ * the working directory shown relative to it (so an included standard file
+ * reads `node_modules/tsmig/defs/…`, the same on every machine).
+ */
+export function diagnosticFormat(io: CliIO): FormatOptions {
+  return {
+    color: io.color,
+    displayPath: (file) => {
+      if (!isAbsolute(file)) return file;
+      const rel = relative(io.cwd, file);
+      return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+    },
+  };
 }

@@ -7,7 +7,13 @@ import type { CliIO, Verb } from '../cli.js';
 import { formatDiagnostics } from '../diagnostics.js';
 import { parseFile } from '../parse/frontend.js';
 import { plainRange, type Range } from '../source.js';
-import { FRONT_END_HELP, parseCommandLine, preprocessOptions, usageError } from './options.js';
+import {
+  FRONT_END_HELP,
+  diagnosticFormat,
+  parseCommandLine,
+  preprocessOptions,
+  usageError,
+} from './options.js';
 
 const usage = `usage: tsmig parse FILE [--json] [options]
 
@@ -36,7 +42,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
     2,
   );
   io.stdout(`${json}\n`);
-  io.stderr(formatDiagnostics(result.diagnostics, result.sources.lookup, { color: io.color }));
+  io.stderr(formatDiagnostics(result.diagnostics, result.sources.lookup, diagnosticFormat(io)));
   return result.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
 }
 

@@ -5,7 +5,13 @@
 import type { CliIO, Verb } from '../cli.js';
 import { formatDiagnostics } from '../diagnostics.js';
 import { preprocessFile } from '../preprocess/index.js';
-import { FRONT_END_HELP, parseCommandLine, preprocessOptions, usageError } from './options.js';
+import {
+  FRONT_END_HELP,
+  diagnosticFormat,
+  parseCommandLine,
+  preprocessOptions,
+  usageError,
+} from './options.js';
 
 const usage = `usage: tsmig preprocess FILE [options]
 
@@ -24,7 +30,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
   if ('error' in cmd) return usageError('preprocess', cmd.error, io);
   const result = preprocessFile(cmd.files[0], preprocessOptions(cmd, io));
   io.stdout(result.text.endsWith('\n') || result.text === '' ? result.text : `${result.text}\n`);
-  io.stderr(formatDiagnostics(result.diagnostics, result.sources.lookup, { color: io.color }));
+  io.stderr(formatDiagnostics(result.diagnostics, result.sources.lookup, diagnosticFormat(io)));
   return result.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
 }
 
