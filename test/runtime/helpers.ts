@@ -53,17 +53,18 @@ export async function startChild(command: string, args: readonly string[]): Prom
   const hello = (await Promise.race([port.receive({ timeout: PATIENCE_MS }), early])) as ReceivedMessage;
   expect(hello.id).toBe(1000);
   expect(hello.replyPort?.right).toBe('send');
+  const childPort = hello.replyPort!;
   return {
     process: child,
     port,
-    childPort: hello.replyPort!,
+    childPort,
     stdout: () => out,
     exited,
     async finish() {
       const result = await exited;
       if (result.code !== 0 && result.signal === null) throw new Error(`child failed (code ${result.code}):\n${err}`);
       port.close();
-      this.childPort.close();
+      childPort.close();
       return result;
     },
   };
