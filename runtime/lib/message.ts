@@ -312,6 +312,9 @@ export interface ReceivedPortArray {
   readonly ports: readonly (Port | null)[];
 }
 
+// Shared by every message without ports or regions (most of them).
+const NONE: readonly never[] = Object.freeze([]);
+
 /** A received message: the complete bytes, and every right and region it carried, owned by JS objects. */
 export class ReceivedMessage {
   /** Header, body and trailer, as received. */
@@ -349,9 +352,9 @@ export class ReceivedMessage {
     this.size = readUint32(bytes, 4);
     this.id = readUint32(bytes, 20) | 0;
     this.replyPort = ports?.[0] ?? null;
-    this.ports = ports ? ports.slice(1) : [];
-    this.ool = ool ?? [];
-    this.oolPorts = oolPorts ?? [];
+    this.ports = ports !== undefined && ports.length > 1 ? ports.slice(1) : NONE;
+    this.ool = ool ?? NONE;
+    this.oolPorts = oolPorts ?? NONE;
     this.receivedOn = receivedOn;
     this.notification = NOTIFICATION_IDS.has(this.id) ? decodeNotification(this, adoptDeadName) : undefined;
   }

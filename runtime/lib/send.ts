@@ -58,11 +58,12 @@ interface Move {
   claimed: boolean;
 }
 
+function fail(text: string): never {
+  throw new TypeError(`sendRaw: ${text}`);
+}
+
 /** Checks a raw message the way the addon and the kernel will, with errors that say where the problem is. */
 export function checkRawMessage(message: RawMessage): void {
-  function fail(text: string): never {
-    throw new TypeError(`sendRaw: ${text}`);
-  }
   if (typeof message !== 'object' || message === null) fail('expected a message object');
   const { bytes } = message;
   if (!(bytes instanceof Uint8Array)) fail('message.bytes must be a Uint8Array');
@@ -79,14 +80,19 @@ export function checkRawMessage(message: RawMessage): void {
   if (voucher !== 0 && voucher !== MACH_MSG_TYPE_MOVE_SEND && voucher !== MACH_MSG_TYPE_COPY_SEND) {
     fail(`the voucher disposition is ${voucher}: it must be 0, 17 or 19`);
   }
-  const moves: Move[] = [];
+  // Where rights move, only needed to check `moved` (the common message moves nothing).
+  const moved = message.moved ?? [];
+  if (!Array.isArray(moved)) fail('message.moved must be an array of Ports');
+  const moves: Move[] | undefined = moved.length > 0 ? [] : undefined;
   const noteMove = (name: number, disposition: number, where: string): void => {
     if (disposition === MACH_MSG_TYPE_MOVE_RECEIVE || disposition === MACH_MSG_TYPE_MOVE_SEND || disposition === MACH_MSG_TYPE_MOVE_SEND_ONCE) {
-      moves.push({ name, disposition, where, claimed: false });
+      moves!.push({ name, disposition, where, claimed: false });
     }
   };
-  noteMove(word(bytes, 8), remote, 'msgh_remote_port');
-  noteMove(word(bytes, 12), local, 'msgh_local_port');
+  if (moves !== undefined) {
+    noteMove(word(bytes, 8), remote, 'msgh_remote_port');
+    noteMove(word(bytes, 12), local, 'msgh_local_port');
+  }
   const ool = message.ool ?? [];
   const oolPorts = message.oolPorts ?? [];
   if (!Array.isArray(ool) || !Array.isArray(oolPorts)) fail('message.ool and message.oolPorts must be arrays');
@@ -105,7 +111,7 @@ export function checkRawMessage(message: RawMessage): void {
       if (type === MACH_MSG_PORT_DESCRIPTOR) {
         const disposition = bytes[offset + 10];
         if (!isPortDisposition(disposition)) fail(`${at}: port disposition ${disposition} is not 16–21`);
-        noteMove(word(bytes, offset), disposition, at);
+        if (moves !== undefined) noteMove(word(bytes, offset), disposition, at);
         offset += MACH_MSG_PORT_DESCRIPTOR_SIZE;
       } else if (type === MACH_MSG_OOL_DESCRIPTOR) {
         if (offset + MACH_MSG_OOL_DESCRIPTOR_SIZE > bytes.length) fail(`${at} runs past the end of the message`);
@@ -124,7 +130,7 @@ export function checkRawMessage(message: RawMessage): void {
         if (!isPortDisposition(disposition)) fail(`${at}: port disposition ${disposition} is not 16–21`);
         const countField = word(bytes, offset + 12);
         if (countField !== names.length) fail(`${at} says ${countField} ports but message.oolPorts[${nextPorts}] has ${names.length}`);
-        names.forEach((name, k) => noteMove(name, disposition, `${at} entry ${k}`));
+        if (moves !== undefined) names.forEach((name, k) => noteMove(name, disposition, `${at} entry ${k}`));
         nextPorts++;
         offset += MACH_MSG_OOL_PORTS_DESCRIPTOR_SIZE;
       } else {
@@ -134,8 +140,7 @@ export function checkRawMessage(message: RawMessage): void {
     if (nextOol !== ool.length) fail(`message.ool has ${ool.length} buffers for ${nextOol} out-of-line descriptors`);
     if (nextPorts !== oolPorts.length) fail(`message.oolPorts has ${oolPorts.length} arrays for ${nextPorts} out-of-line-ports descriptors`);
   }
-  const moved = message.moved ?? [];
-  if (!Array.isArray(moved)) fail('message.moved must be an array of Ports');
+  if (moves === undefined) return;
   const seen = new Set<Port>();
   moved.forEach((port, i) => {
     if (!(port instanceof Port)) fail(`message.moved[${i}] is not a Port`);

@@ -15,6 +15,7 @@ Instance::~Instance() = default;
 
 Napi::Object Instance::NewPort(mach_port_name_t name, mach_port_right_t right) {
   Napi::FunctionReference& cls = right == MACH_PORT_RIGHT_PORT_SET ? port_set_class : port_class;
+  Require(env, !cls.IsEmpty(), "the runtime's Port classes are not registered (load the addon through tsmig)");
   return cls.New({token.Value(), Napi::Number::New(env, name), Napi::Number::New(env, right)});
 }
 

@@ -4,6 +4,7 @@
 // become Port objects before any JS runs, so nothing can leak in between.
 #include "receiver.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "instance.h"
@@ -66,11 +67,14 @@ kern_return_t Receiver::Start(mach_msg_size_t max_size, unsigned trailer_element
     fd_ = fd;
     poll_initialized_ = true;
     instance_->HandleOpened();
-    if (!keep_loop_alive_) uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));
+  }
+  if (!polling_) {
+    if (uv_poll_start(&poll_, UV_READABLE, OnReadable) != 0) return KERN_RESOURCE_SHORTAGE;
+    polling_ = true;
   }
   if (!watching_) {
-    if (uv_poll_start(&poll_, UV_READABLE, OnReadable) != 0) return KERN_RESOURCE_SHORTAGE;
     watching_ = true;
+    SetKeepLoopAlive(keep_loop_alive_);
     // A watched port stays alive for as long as the loop works for it, as Node's own handles do.
     port_->Pin();
   }
@@ -80,13 +84,13 @@ kern_return_t Receiver::Start(mach_msg_size_t max_size, unsigned trailer_element
 void Receiver::Stop() {
   if (!watching_) return;
   watching_ = false;
-  uv_poll_stop(&poll_);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));
   if (port_ != nullptr) port_->Unpin();
 }
 
 void Receiver::SetKeepLoopAlive(bool keep) {
   keep_loop_alive_ = keep;
-  if (!poll_initialized_) return;
+  if (!watching_) return;
   auto* handle = reinterpret_cast<uv_handle_t*>(&poll_);
   if (keep) {
     uv_ref(handle);
@@ -97,8 +101,9 @@ void Receiver::SetKeepLoopAlive(bool keep) {
 
 void Receiver::Close() {
   if (closing_) return;
-  if (watching_) {
-    watching_ = false;
+  watching_ = false;
+  if (polling_) {
+    polling_ = false;
     uv_poll_stop(&poll_);
   }
   closing_ = true;
@@ -126,7 +131,13 @@ void Receiver::OnClosed(uv_handle_t* handle) {
 
 void Receiver::OnReadable(uv_poll_t* handle, int status, int /*events*/) {
   auto* self = static_cast<Receiver*>(handle->data);
-  if (self->closing_ || !self->watching_) return;
+  if (self->closing_) return;
+  if (!self->watching_) {
+    // A message nobody asked for yet: stop polling until someone does.
+    self->polling_ = false;
+    uv_poll_stop(handle);
+    return;
+  }
   Napi::Env env = self->instance_->env;
   Napi::HandleScope scope(env);
   if (status < 0) {
@@ -195,7 +206,10 @@ mach_msg_return_t Receiver::ReceiveOne(mach_msg_size_t max_size, unsigned traile
     // With MACH_RCV_LARGE the message stays queued and msgh_size says how large it is (trailer excluded).
     *needed = header->msgh_size;
     if (max_size != 0) return mr;
-    want = size_t{*needed} + trailer_size;
+    size_t larger = size_t{*needed} + trailer_size;
+    // A size that would not grow the buffer cannot be believed: report it instead of spinning.
+    if (larger <= capacity) return mr;
+    want = larger;
   }
 }
 
@@ -206,7 +220,7 @@ void Receiver::AppendMessage(std::vector<napi_value>& out) {
   auto* header = reinterpret_cast<mach_msg_header_t*>(data);
   mach_msg_size_t size = header->msgh_size;
   auto* trailer = reinterpret_cast<mach_msg_trailer_t*>(data + size);
-  size_t total = size_t{size} + trailer->msgh_trailer_size;
+  size_t total = std::min(size_t{size} + trailer->msgh_trailer_size, instance.receive_buffer.capacity());
 
   // If building the JS values fails (a worker being terminated), whatever is
   // not yet wrapped is destroyed: each right or region is cleared from the

@@ -30,7 +30,12 @@ class Receiver {
    * Returns a Mach code when the watch descriptor cannot be had.
    */
   kern_return_t Start(mach_msg_size_t max_size, unsigned trailer_elements);
-  /** Stops watching; the descriptor is kept for the next Start. */
+  /**
+   * Stops watching. The poll itself stays armed (unreferenced, so the
+   * process may exit) until it next fires with nobody watching: a receive
+   * that immediately follows a delivered message restarts the watch without
+   * a system call.
+   */
   void Stop();
   /** Ends the watch for good; the object deletes itself once libuv is done with it. */
   void Close();
@@ -59,7 +64,8 @@ class Receiver {
   uv_poll_t poll_;
   int fd_ = -1;
   bool poll_initialized_ = false;
-  bool watching_ = false;
+  bool polling_ = false;   // uv_poll started
+  bool watching_ = false;  // JS wants messages
   bool closing_ = false;
   bool draining_ = false;
   bool keep_loop_alive_ = true;

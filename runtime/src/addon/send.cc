@@ -83,7 +83,7 @@ T* At(uint8_t* data, uint32_t offset) {
 
 // ---- OutgoingMessage --------------------------------------------------------
 
-void OutgoingMessage::Prepare(Instance& instance, const Napi::TypedArray& bytes, Napi::Value ool,
+void OutgoingMessage::Prepare(Instance& instance, const Napi::Uint8Array& bytes, Napi::Value ool,
                               Napi::Value ool_ports, Napi::Value moved) {
   Napi::Env env = instance.env;
   instance_ = &instance;
@@ -97,7 +97,7 @@ void OutgoingMessage::Prepare(Instance& instance, const Napi::TypedArray& bytes,
           "send: a message is a whole number of 4-byte words, from the 24-byte header up to 64 MiB");
   data_ = instance.send_buffer.Reserve(size);
   size_ = size;
-  std::memcpy(data_, static_cast<uint8_t*>(bytes.ArrayBuffer().Data()) + bytes.ByteOffset(), size);
+  std::memcpy(data_, bytes.Data(), size);
   header()->msgh_size = static_cast<mach_msg_size_t>(size);
 
   mach_msg_bits_t bits = header()->msgh_bits;
@@ -641,7 +641,7 @@ Napi::Value Send(const Napi::CallbackInfo& info) {
   int64_t timeout_ms = info[4].As<Napi::Number>().Int64Value();
 
   OutgoingMessage& message = *instance.scratch_message;
-  message.Prepare(instance, info[0].As<Napi::TypedArray>(), info[1], info[2], info[3]);
+  message.Prepare(instance, info[0].As<Napi::Uint8Array>(), info[1], info[2], info[3]);
   mach_msg_return_t mr = message.SendOnce();
   if (mr == MACH_MSG_SUCCESS) {
     message.Commit();
