@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 
 import { allocatePort } from '../../runtime/lib/index.js';
-import { PATIENCE_MS, here, settledResources, trackLeaks } from './helpers.js';
+import { PATIENCE_MS, expectResourcesBackTo, here, settledResources, trackLeaks } from './helpers.js';
 
 trackLeaks({ beforeAll, afterAll });
 
@@ -34,7 +34,7 @@ async function runWorker(litter: boolean, finish: (worker: Worker) => Promise<vo
 test('a worker thread exchanges messages with the main thread', async () => {
   const before = await settledResources();
   await runWorker(false, async () => {});
-  expect(await settledResources()).toEqual(before);
+  await expectResourcesBackTo(before);
 });
 
 test('terminating a worker releases the ports, pending receive and regions it still held', async () => {
@@ -42,5 +42,5 @@ test('terminating a worker releases the ports, pending receive and regions it st
   await runWorker(true, async (worker) => {
     await worker.terminate();
   });
-  expect(await settledResources()).toEqual(before);
+  await expectResourcesBackTo(before);
 });

@@ -21,10 +21,11 @@ Napi::Object Instance::NewPort(mach_port_name_t name, mach_port_right_t right) {
 
 namespace {
 
-bool CallFromLoop(Napi::Env env, const Napi::FunctionReference& function, const std::vector<napi_value>& args,
-                  napi_async_context context) {
+bool CallFromLoop(Napi::Env env, const Napi::FunctionReference& function, Napi::Object receiver,
+                  const std::vector<napi_value>& args, napi_async_context context) {
   try {
-    function.MakeCallback(env.Undefined(), args, context);
+    // MakeCallback needs an object as `this` (undefined cannot be converted).
+    function.MakeCallback(receiver, args, context);
     return true;
   } catch (const Napi::Error& error) {
     napi_fatal_exception(env, error.Value());
@@ -35,11 +36,11 @@ bool CallFromLoop(Napi::Env env, const Napi::FunctionReference& function, const 
 }  // namespace
 
 bool Instance::Dispatch(const std::vector<napi_value>& args) {
-  return CallFromLoop(env, dispatch, args, async_context);
+  return CallFromLoop(env, dispatch, async_resource.Value(), args, async_context);
 }
 
 bool Instance::SendDone(const std::vector<napi_value>& args) {
-  return CallFromLoop(env, send_done, args, async_context);
+  return CallFromLoop(env, send_done, async_resource.Value(), args, async_context);
 }
 
 Region* Instance::FindRegion(uintptr_t address) {
