@@ -10,14 +10,18 @@
 //   idle             never claims (stays alive until killed)
 //   tagged <i>       claims offering "inbox"; sends i to "control" (id 100) and
 //                    "tag" (id 101); answers 200 on inbox with 201 on control
-//   grandchildren    claims, then starts `report` grandchildren — one with its
-//                    own environment, one with the TSMIG_HANDSHAKE it was
-//                    started with put back — and prints their two lines
+//   grandchildren    starts a `report` grandchild with the TSMIG_HANDSHAKE it was
+//                    started with put back, claims, then starts two more — one
+//                    with its own environment, one with the variable put back —
+//                    and prints what the three got
+//   whoami           claims offering nothing and prints one JSON line: its cwd,
+//                    TSMIG_TEST_VALUE, TSMIG_HANDSHAKE now and as it started,
+//                    whether the descriptor it named is still open, what it got
 //   ipc              (forkWithPorts) claims offering "inbox", sends the port
 //                    names it got over the IPC channel, then plays `exchange`'s
 //                    messages after the claim
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +69,22 @@ async function outcome(claim) {
   }
 }
 
+/** TSMIG_HANDSHAKE as this process started (the runtime removed it from the live environment). */
+function startedWith() {
+  const entry = readFileSync('/proc/self/environ', 'utf8')
+    .split('\0')
+    .find((e) => e.startsWith(`${HANDSHAKE_ENV}=`));
+  return entry === undefined ? null : entry.slice(HANDSHAKE_ENV.length + 1);
+}
+
+function linkOf(fd) {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return null;
+  }
+}
+
 const modes = {
   async exchange() {
     const inbox = allocatePort();
@@ -102,17 +122,35 @@ const modes = {
     for (const port of [control, tag, inbox]) port.close();
   },
 
+  async whoami() {
+    const started = startedWith();
+    const fd = Number(/fd=(\d+)$/.exec(started ?? '')?.[1] ?? -1);
+    const before = linkOf(fd);
+    const ports = await claimParentPorts();
+    const line = {
+      cwd: process.cwd(),
+      value: process.env.TSMIG_TEST_VALUE,
+      variable: process.env[HANDSHAKE_ENV] ?? null,
+      started,
+      // Gone, or the number reused for something else.
+      descriptorOpen: before !== null && linkOf(fd) === before,
+      claimed: Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, port.right])),
+    };
+    console.log(JSON.stringify(line));
+    for (const port of Object.values(ports)) port.close();
+  },
+
   async grandchildren() {
     // What the process was started with stays readable in /proc: an impostor could copy it.
-    const started = readFileSync('/proc/self/environ', 'utf8')
-      .split('\0')
-      .find((entry) => entry.startsWith(`${HANDSHAKE_ENV}=`));
-    const ports = await claimParentPorts();
+    const started = startedWith();
     const self = fileURLToPath(import.meta.url);
-    const run = (env) => execFileSync(process.execPath, [self, 'report'], { env, encoding: 'utf8' }).split('\n')[0];
+    const run = (env) => JSON.parse(execFileSync(process.execPath, [self, 'report'], { env, encoding: 'utf8' }).split('\n')[0]);
+    // Before the claim the descriptor is still open here, but marked close-on-exec as the runtime loaded.
+    const early = run({ ...process.env, [HANDSHAKE_ENV]: started });
+    const ports = await claimParentPorts();
     const plain = run({ ...process.env });
-    const copied = run({ ...process.env, [HANDSHAKE_ENV]: started.slice(HANDSHAKE_ENV.length + 1) });
-    console.log(JSON.stringify({ inherited: process.env[HANDSHAKE_ENV] ?? null, plain: JSON.parse(plain), copied: JSON.parse(copied) }));
+    const copied = run({ ...process.env, [HANDSHAKE_ENV]: started });
+    console.log(JSON.stringify({ inherited: process.env[HANDSHAKE_ENV] ?? null, early, plain, copied }));
     for (const port of Object.values(ports)) port.close();
   },
 
