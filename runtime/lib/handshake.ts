@@ -286,7 +286,15 @@ function stdioArray(stdio: StdioOptions | undefined): unknown[] {
  * `claimTimeout` (TSMIG_HANDSHAKE_TIMED_OUT: the child is killed), or stops
  * waiting for the answer; with spawn's own error when it cannot start. In
  * every failure every right held for the child is destroyed. The returned
- * promise also has `.child` at once. Argument mistakes throw.
+ * promise also has `.child` at once (read its pipes from the start).
+ *
+ * Throws at once, taking nothing, for mistakes in the handshake's own
+ * arguments; throws when the rendezvous cannot be made
+ * (TSMIG_HANDSHAKE_CHECK_IN_DENIED: give a sandboxed macOS app a
+ * `servicePrefix` it may use) or spawn() itself throws — moved rights are
+ * destroyed then. While the claim is pending the event loop stays alive.
+ * The claimant must be the spawned process itself (exec is fine, a fork is
+ * not): with `shell: true` the shell must exec the command.
  */
 export function spawnWithPorts(
   command: string,
@@ -311,10 +319,8 @@ export function spawnWithPorts(
   const r = rendezvousFor(prefix);
   handOver(resolved.moved);
   const [code, ticket, environmentValue, inheritFd] = r.native.prepare(resolved.entries, childFd);
-  if (code !== 0) {
-    const rejected = Promise.reject(failure(code)) as SpawnWithPortsPromise;
-    return rejected;
-  }
+  // No child without a rendezvous (e.g. TSMIG_HANDSHAKE_CHECK_IN_DENIED in a macOS sandbox).
+  if (code !== 0) throw failure(code);
   if (inheritFd >= 0) stdio.push(inheritFd);
   let child: ChildProcess;
   try {
