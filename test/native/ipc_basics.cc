@@ -38,7 +38,7 @@ SCENARIO(names_and_types) {
   CHECK_OK(mach_port_mod_refs(mach_task_self(), recv, MACH_PORT_RIGHT_SEND, 4));
   CHECK_EQ(refs(recv, MACH_PORT_RIGHT_SEND), 5u);
   CHECK_KR(mach_port_mod_refs(mach_task_self(), recv, MACH_PORT_RIGHT_SEND, -6), KERN_INVALID_VALUE);
-  CHECK_KR(mach_port_mod_refs(mach_task_self(), recv, MACH_PORT_RIGHT_SEND, MACH_PORT_UREFS_MAX),
+  CHECK_KR(mach_port_mod_refs(mach_task_self(), recv, MACH_PORT_RIGHT_SEND, 0xffff),
            KERN_UREFS_OVERFLOW);
   CHECK_KR(mach_port_mod_refs(mach_task_self(), recv, MACH_PORT_RIGHT_RECEIVE, -2), KERN_INVALID_VALUE);
   CHECK_OK(mach_port_mod_refs(mach_task_self(), recv, MACH_PORT_RIGHT_SEND, -4));

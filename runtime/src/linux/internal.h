@@ -46,6 +46,14 @@ constexpr size_t kPoolCapSegments = 256u << 20;
 constexpr size_t kPoolCapAnonymous = 16u << 20;
 /** Mappings of regions this process sent away, kept so they are not faulted in again if they return. */
 constexpr size_t kAwayCap = 256u << 20;
+/** Most user references one name holds (Mach's kernel limit; not part of the user headers). */
+constexpr mach_port_urefs_t MACH_PORT_UREFS_MAX = 0xffff;
+inline bool MACH_PORT_UREFS_OVERFLOW(mach_port_urefs_t urefs, mach_port_delta_t delta) {
+  return delta > 0 && static_cast<uint64_t>(urefs) + static_cast<uint64_t>(delta) > MACH_PORT_UREFS_MAX;
+}
+inline bool MACH_PORT_UREFS_UNDERFLOW(mach_port_urefs_t urefs, mach_port_delta_t delta) {
+  return delta < 0 && static_cast<uint64_t>(-static_cast<int64_t>(delta)) > urefs;
+}
 /** How long a sender blocked on a full queue sleeps before it checks that the receiver still lives. */
 constexpr int kQueueWaitSliceMs = 100;
 

@@ -306,7 +306,10 @@ bool read_mailbox(int send_fd, uint64_t &port_id, int *page_fd) {
     return false;
   }
   port_id = mb.port_id;
-  if (page_fd != nullptr) *page_fd = got;
+  if (page_fd != nullptr) {
+    *page_fd = got;
+    if (got < 0 && (msg.msg_flags & MSG_CTRUNC)) errno = EMFILE;  // the kernel had no descriptor for us
+  }
   return true;
 }
 
@@ -322,8 +325,10 @@ QueuePage *sender_page(Space &s, Entry &e) {
   uint64_t id = 0;
   int pfd = -1;
   if (!read_mailbox(e.fd, id, &pfd) || id != e.port_id || pfd < 0) {
+    // No descriptor to spare right now is not "no page": only a bad or missing mailbox is final.
+    bool transient = pfd < 0 && id == e.port_id && (errno == EMFILE || errno == ENFILE);
     close_fd(pfd);
-    e.page_missing = true;
+    if (!transient) e.page_missing = true;
     return nullptr;
   }
   QueuePage *page = map_page(pfd, id);

@@ -294,7 +294,8 @@ mach_msg_return_t copyin_body(Space &s, const mach_msg_header_t *msg, mach_msg_s
         memcpy(&d, base + p, sizeof d);
         if (!MACH_MSG_TYPE_PORT_ANY(d.disposition)) return MACH_SEND_INVALID_TYPE;
         CarriedRight r;
-        if (copyin_right(s, d.name, d.disposition, r) != KERN_SUCCESS) return MACH_SEND_INVALID_RIGHT;
+        kern_return_t kr = copyin_right(s, d.name, d.disposition, r);
+        if (kr != KERN_SUCCESS) return kr == KERN_RESOURCE_SHORTAGE ? MACH_SEND_NO_BUFFER : MACH_SEND_INVALID_RIGHT;
         add_right(s, out, c, std::move(r));
         d.name = MACH_PORT_NULL;
         d.disposition = received_type(d.disposition);
@@ -331,7 +332,8 @@ mach_msg_return_t copyin_body(Space &s, const mach_msg_header_t *msg, mach_msg_s
           return MACH_SEND_INVALID_MEMORY;
         for (mach_port_name_t n : names) {
           CarriedRight r;
-          if (copyin_right(s, n, d.disposition, r) != KERN_SUCCESS) return MACH_SEND_INVALID_RIGHT;
+          kern_return_t kr = copyin_right(s, n, d.disposition, r);
+          if (kr != KERN_SUCCESS) return kr == KERN_RESOURCE_SHORTAGE ? MACH_SEND_NO_BUFFER : MACH_SEND_INVALID_RIGHT;
           add_right(s, out, c, std::move(r));
         }
         if (d.deallocate && d.count > 0) {
@@ -463,9 +465,10 @@ mach_msg_return_t msg_send(mach_msg_header_t *msg, mach_msg_option_t option, mac
   mach_msg_type_name_t reply_type = 0;
   if (reply_disp != 0) {
     CarriedRight r;
-    if (copyin_right(s, msg->msgh_local_port, reply_disp, r) != KERN_SUCCESS) {
+    kern_return_t kr = copyin_right(s, msg->msgh_local_port, reply_disp, r);
+    if (kr != KERN_SUCCESS) {
       release();
-      return MACH_SEND_INVALID_REPLY;
+      return kr == KERN_RESOURCE_SHORTAGE ? MACH_SEND_NO_BUFFER : MACH_SEND_INVALID_REPLY;
     }
     reply_type = received_type(reply_disp);
     add_right(s, out, c, std::move(r));
