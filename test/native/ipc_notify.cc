@@ -168,6 +168,8 @@ SCENARIO(no_senders_notification) {
   CHECK_OK(tsmig_port_watch_fd(notify, &fd));
   pollfd p{fd, POLLIN, 0};
   CHECK_EQ(poll(&p, 1, 10000), 1);
+  CHECK_OK(tsmig_watch_ack(fd));
+  CHECK_OK(tsmig_watch_close(fd));
   NameNotification n;
   CHECK_OK(receive(notify, n, 0));
   CHECK_EQ(n.h.msgh_id, MACH_NOTIFY_NO_SENDERS);

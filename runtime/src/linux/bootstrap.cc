@@ -65,7 +65,7 @@ bool is_tsmig_sending_end(int fd, uint64_t &id) {
   int domain = 0;
   len = sizeof domain;
   if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_UNIX) return false;
-  return read_mailbox(fd, id, nullptr);
+  return read_mailbox(fd, id, nullptr, nullptr);
 }
 
 /** An RPC in the tsmig bootstrap protocol: returns the reply's port (or the server's error). */

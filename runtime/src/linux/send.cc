@@ -8,10 +8,8 @@
 // more than one control message's worth goes through an auxiliary socket
 // carried in that datagram.
 
-#include <linux/futex.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -417,41 +415,74 @@ mach_msg_return_t msg_send(mach_msg_header_t *msg, mach_msg_option_t option, mac
   Space &s = space();
   Lock lk(s.mu);
   Dest d;
-  bool waited = false;
+  // While waiting for room we hold a reference to the port's page (it stays mapped, its room
+  // eventfd open) and maybe a token taken from that eventfd, which goes back if we leave with it.
+  uint64_t waited_id = 0;
+  bool holding_token = false;
+  auto stop_waiting = [&] {
+    if (waited_id == 0) return;
+    auto it = s.pages.find(waited_id);
+    if (holding_token && it != s.pages.end() && it->second.page->queued.load() < it->second.page->qlimit.load())
+      page_post(it->second.page, it->second.room_fd, 1);
+    holding_token = false;
+    unref_page(s, waited_id);
+    waited_id = 0;
+  };
   for (;;) {
     mach_msg_return_t mr = resolve_dest(s, msg->msgh_remote_port, dest_disp, d);
-    if (mr != MACH_MSG_SUCCESS) return mr;
+    if (mr != MACH_MSG_SUCCESS) {
+      stop_waiting();
+      return mr;
+    }
     if (d.page == nullptr || page_reserve(d.page)) break;
     // The queue is full: Mach blocks the sender, or times out.
-    if (waited && !d.own) {
-      Entry *e = lookup(s, d.name);
-      if (e != nullptr && check_dead(s, d.name, *e)) return MACH_SEND_INVALID_DEST;
+    if (dl.expired()) {
+      stop_waiting();
+      return MACH_SEND_TIMED_OUT;
     }
-    if (dl.expired()) return MACH_SEND_TIMED_OUT;
+    if (waited_id != d.id) {
+      stop_waiting();
+      s.pages[d.id].refs++;
+      waited_id = d.id;
+    }
     QueuePage *page = d.page;
-    s.pages[d.id].refs++;  // keeps the page mapped while we wait without the lock
-    uint32_t seq = page->wake_seq.load();
+    int room = s.pages[d.id].room_fd;
+    int probe = d.own ? -1 : dup_cloexec(d.fd);  // the name may go away while we wait: watch a copy
     page->waiters.fetch_add(1);
-    bool room = page->queued.load() < page->qlimit.load();
+    bool room_now = page->queued.load() < page->qlimit.load();
     lk.unlock();
-    int rc = 0;
-    if (!room) {
-      int ms = dl.wait_ms(kQueueWaitSliceMs);
-      timespec ts{ms / 1000, static_cast<long>(ms % 1000) * 1000000};
-      rc = static_cast<int>(syscall(SYS_futex, &page->wake_seq, FUTEX_WAIT, seq, &ts, nullptr, 0));
+    int rc = 0, err = 0;
+    bool dead = false;
+    if (!room_now) {
+      pollfd p[2] = {{room, POLLIN, 0}, {probe, 0, 0}};
+      rc = poll(p, probe >= 0 ? 2 : 1, dl.wait_ms(-1));
+      err = errno;
+      if (rc > 0 && (p[0].revents & POLLIN)) {
+        uint64_t v;
+        if (read(room, &v, sizeof v) == static_cast<ssize_t>(sizeof v)) holding_token = true;
+      }
+      dead = rc > 0 && probe >= 0 && (p[1].revents & (POLLHUP | POLLERR));
     }
-    int err = errno;
     page->waiters.fetch_sub(1);
+    close_fd(probe);
     lk.lock();
-    unref_page(s, d.id);
-    if (rc < 0 && err == EINTR && interruptible) return MACH_SEND_INTERRUPTED;
-    waited = true;
+    if (dead) {
+      stop_waiting();
+      mark_dest_dead(s, d);
+      return MACH_SEND_INVALID_DEST;
+    }
+    if (rc < 0 && err == EINTR && interruptible) {
+      stop_waiting();
+      return MACH_SEND_INTERRUPTED;
+    }
   }
+  holding_token = false;  // the slot we reserved is the one the token stood for
+  stop_waiting();
   QueuePage *reserved = d.page;
   if (reserved != nullptr) s.pages[d.id].refs++;  // the slot is given back through this mapping
   auto release = [&] {
     if (reserved != nullptr) {
-      page_release(reserved);
+      page_release(reserved, page_room_fd(s, d.id));
       unref_page(s, d.id);
       reserved = nullptr;
     }
