@@ -653,6 +653,21 @@ SCENARIO(threads) {
   ts[0].join();
   ts[1].join();
   CHECK_EQ(received.load(), 4000);
+  // A thread blocked (no timeout) on a port whose only socket pair is its home family waits in
+  // recvmsg itself; a send-once right made meanwhile is a new socket pair it must not miss.
+  std::atomic<mach_msg_id_t> got{0};
+  std::thread blocked([&] {
+    SimpleRcv r;
+    CHECK_OK(receive(p, r, -1));
+    got = r.h.msgh_id;
+  });
+  usleep(20000);
+  mach_port_t so;
+  mach_msg_type_name_t t;
+  CHECK_OK(mach_port_extract_right(mach_task_self(), p, MACH_MSG_TYPE_MAKE_SEND_ONCE, &so, &t));
+  CHECK_OK(send_simple(so, 77, 0, MACH_MSG_TYPE_MOVE_SEND_ONCE));
+  blocked.join();
+  CHECK_EQ(got.load(), 77);
   std::atomic<kern_return_t> kr{0};
   std::thread waiter([&] {
     SimpleRcv r;

@@ -88,6 +88,9 @@ void after_fork_child() {
       raw_close(rp.pd_fd);
       raw_close(rp.epfd);
       rp.page = nullptr;
+      if (rp.stash) {
+        for (int &fd : rp.stash->fds) raw_close(fd);
+      }
     }
     if (e.pset) raw_close(e.pset->epfd);
   }
