@@ -1,6 +1,7 @@
 /* Benchmark floor: a plain C SOCK_SEQPACKET ping-pong between two processes,
    no tsmig. 32-byte messages; --fd passes one descriptor with SCM_RIGHTS each
-   way (the receiver closes it); --bytes N makes each request carry N bytes
+   way (the receiver closes it; /dev/null, or with --fd-socket one end of a
+   SEQPACKET socket pair, as a tsmig port right is); --bytes N makes each request carry N bytes
    through the socket (4 MiB socket buffers, in chunks), answered by 8 bytes:
    before each request the sender writes one byte per page of its buffer
    (--fill: all of it), the receiver reads one byte per page — the same work
@@ -102,6 +103,7 @@ int main(int argc, char **argv) {
   size_t bytes = 0;
   for (int i = 2; i < argc; i++) {
     if (strcmp(argv[i], "--fd") == 0) pass_fd = 1;
+    if (strcmp(argv[i], "--fd-socket") == 0) pass_fd = 2;
     if (strcmp(argv[i], "--epoll") == 0) use_epoll = 1;
     if (strcmp(argv[i], "--fill") == 0) fill = 1;
     if (strcmp(argv[i], "--bytes") == 0 && i + 1 < argc) bytes = (size_t)atoll(argv[++i]);
@@ -114,6 +116,12 @@ int main(int argc, char **argv) {
     setsockopt(sv[i], SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
   }
   int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (pass_fd == 2) {
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return 1;
+    close(devnull);
+    devnull = pair[1]; /* the passed descriptor: a socket, like a port's sending end */
+  }
   char *data = bytes ? malloc(bytes) : NULL;
   if (bytes) memset(data, 1, bytes);
   char msg[32] = {0};

@@ -138,6 +138,7 @@ void after_fork_child() {
     raw_close(r.fd);
   }
   new (&s.mu) std::mutex();
+  new (&s.direct_cv) std::condition_variable();
   g_reset_pending.store(true, std::memory_order_release);
 }
 
