@@ -7,14 +7,14 @@
 // counts queued messages for the queue limit; the page and the port id reach
 // senders through each family's mailbox (wire.h).
 
-#include <linux/futex.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -33,23 +33,22 @@ kern_return_t resource_error() {
 }
 
 /** Writes the family's mailbox from the receiving end (before SO_PASSCRED, which would autobind it). */
-bool write_mailbox(int recv_fd, uint64_t port_id, int page_fd) {
+bool write_mailbox(int recv_fd, uint64_t port_id, int page_fd, int room_fd) {
   Mailbox mb{kWireMagic, kWireVersion, port_id};
   iovec iov{&mb, sizeof mb};
-  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
+  int fds[2] = {page_fd, room_fd};
+  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof fds)];
+  memset(cbuf, 0, sizeof cbuf);
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  if (page_fd >= 0) {
-    memset(cbuf, 0, sizeof cbuf);
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &page_fd, sizeof(int));
-  }
+  msg.msg_control = cbuf;
+  msg.msg_controllen = sizeof cbuf;
+  cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof fds);
+  memcpy(CMSG_DATA(c), fds, sizeof fds);
   return sendmsg(recv_fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof mb);
 }
 
@@ -91,39 +90,50 @@ void unref_page(Space &s, uint64_t id) {
   if (it == s.pages.end()) return;
   if (--it->second.refs == 0) {
     munmap(it->second.page, kPageSize);
+    close_fd(it->second.room_fd);
     s.pages.erase(it);
   }
+}
+
+int page_room_fd(Space &s, uint64_t id) {
+  auto it = s.pages.find(id);
+  return it == s.pages.end() ? -1 : it->second.room_fd;
 }
 
 kern_return_t ensure_page(Space &s, ReceivePort &rp) {
   if (rp.page != nullptr) return KERN_SUCCESS;
   int fd = memfd_create("tsmig-queue", MFD_CLOEXEC);
   if (fd < 0) return resource_error();
-  if (ftruncate(fd, kPageSize) != 0) {
+  int room = eventfd(0, EFD_SEMAPHORE | EFD_CLOEXEC | EFD_NONBLOCK);
+  if (room < 0 || ftruncate(fd, kPageSize) != 0) {
     close(fd);
+    close_fd(room);
     return KERN_RESOURCE_SHORTAGE;
   }
   if (s.pages.count(rp.id) != 0) {
     // Only a port that never had a page gets one here, so nobody can have mapped it yet.
     close(fd);
+    close(room);
     return KERN_FAILURE;
   }
   void *p = mmap(nullptr, kPageSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) {
     close(fd);
+    close(room);
     return KERN_RESOURCE_SHORTAGE;
   }
   auto *page = static_cast<QueuePage *>(p);
-  s.pages[rp.id] = PageMap{page, 1};
+  s.pages[rp.id] = PageMap{page, 1, room};
   page->magic = kPageMagic;
   page->version = kWireVersion;
   page->port_id = rp.id;
   page->queued.store(0);
   page->qlimit.store(static_cast<int32_t>(rp.qlimit));
-  page->wake_seq.store(0);
   page->waiters.store(0);
+  page->tokens.store(0);
   rp.page_fd = fd;
   rp.page = page;
+  rp.room_fd = room;
   return KERN_SUCCESS;
 }
 
@@ -139,14 +149,32 @@ bool page_reserve(QueuePage *page) {
   }
 }
 
-void page_wake(QueuePage *page) {
-  page->wake_seq.fetch_add(1, std::memory_order_acq_rel);
-  syscall(SYS_futex, &page->wake_seq, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+void page_post(QueuePage *page, int room_fd, int32_t tokens) {
+  if (room_fd < 0 || tokens <= 0) return;
+  int32_t have = page->tokens.load();
+  int32_t want;
+  do {
+    want = std::min(tokens, page->waiters.load() - have);
+    if (want <= 0) return;
+  } while (!page->tokens.compare_exchange_weak(have, have + want));
+  uint64_t n = static_cast<uint64_t>(want);
+  ssize_t w = write(room_fd, &n, sizeof n);
+  (void)w;  // a full counter (2^64 - 2 tokens) means waiters will find room anyway
 }
 
-void page_release(QueuePage *page) {
-  page->queued.fetch_sub(1, std::memory_order_acq_rel);
-  if (page->waiters.load(std::memory_order_acquire) > 0) page_wake(page);
+bool page_take(QueuePage *page, int room_fd) {
+  uint64_t v;
+  if (read(room_fd, &v, sizeof v) != static_cast<ssize_t>(sizeof v)) return false;
+  int32_t have = page->tokens.load();
+  while (have > 0 && !page->tokens.compare_exchange_weak(have, have - 1)) {
+  }
+  return true;
+}
+
+void page_release(QueuePage *page, int room_fd) {
+  // Sequentially consistent on both sides: a waiter counts itself, then looks at `queued`.
+  page->queued.fetch_sub(1);
+  page_post(page, room_fd, 1);
 }
 
 kern_return_t make_family(Space &s, ReceivePort &rp, FamilyKind kind, int &send_fd, uint64_t &token) {
@@ -156,16 +184,14 @@ kern_return_t make_family(Space &s, ReceivePort &rp, FamilyKind kind, int &send_
   int snd = sv[1];
   int bufsize = kSendBuffer;
   setsockopt(snd, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof bufsize);
-  uint64_t send_ino = 0;
   if (kind != FamilyKind::SendOnce) {
     // Send families are coalesced and counted: they need the mailbox (id + queue page) and the inode.
     kern_return_t kr = ensure_page(s, rp);
-    if (kr != KERN_SUCCESS || !write_mailbox(recv_fd, rp.id, rp.page_fd)) {
+    if (kr != KERN_SUCCESS || !write_mailbox(recv_fd, rp.id, rp.page_fd, rp.room_fd)) {
       close(recv_fd);
       close(snd);
       return kr != KERN_SUCCESS ? kr : KERN_RESOURCE_SHORTAGE;
     }
-    send_ino = inode_of(snd);
   }
   int one = 1;
   setsockopt(recv_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
@@ -181,9 +207,9 @@ kern_return_t make_family(Space &s, ReceivePort &rp, FamilyKind kind, int &send_
   }
   Family f;
   f.fd = recv_fd;
-  f.send_ino = send_ino;
   f.kind = kind;
   rp.families.emplace(token, f);
+  wake_direct(s, rp);  // a thread blocked on home alone would not see this family's messages
   if (kind == FamilyKind::SendOnce) rp.sorights++;
   if (kind == FamilyKind::Send && rp.ns_fd >= 0) monitor_watch_family(s, rp, token);
   send_fd = snd;
@@ -198,7 +224,6 @@ kern_return_t ensure_home(Space &s, ReceivePort &rp) {
   if (kr != KERN_SUCCESS) return kr;
   rp.home_token = token;
   rp.home_send_fd = snd;
-  rp.home_send_ino = rp.families[token].send_ino;
   rp.home_exported = false;
   return KERN_SUCCESS;
 }
@@ -221,6 +246,7 @@ kern_return_t export_send(Space &s, ReceivePort &rp, int &fd, bool &fd_owned, ui
 
 void retire_home(Space &s, ReceivePort &rp) {
   if (rp.home_token == 0) return;
+  wake_direct(s, rp);  // they must not stay blocked on a family that is no longer home
   auto it = rp.families.find(rp.home_token);
   if (it != rp.families.end()) {
     it->second.kind = FamilyKind::Send;
@@ -228,7 +254,6 @@ void retire_home(Space &s, ReceivePort &rp) {
   }
   close_fd(rp.home_send_fd);
   rp.home_send_fd = -1;
-  rp.home_send_ino = 0;
   rp.home_token = 0;
   rp.home_exported = false;
 }
@@ -240,7 +265,11 @@ void close_family(Space &s, ReceivePort &rp, uint64_t token) {
   monitor_unwatch_family(s, f);
   // Unregister before closing: another process may hold the same socket, keeping it alive in our epoll.
   epoll_ctl(rp.epfd, EPOLL_CTL_DEL, f.fd, nullptr);
-  close_fd(f.fd);
+  if (token == rp.home_token && rp.direct > 0) {
+    rp.deferred_close.push_back(f.fd);  // a direct receiver still uses this descriptor number
+  } else {
+    close_fd(f.fd);
+  }
   if (f.kind == FamilyKind::SendOnce && rp.sorights > 0) rp.sorights--;
   if (token == rp.home_token) {
     close_fd(rp.home_send_fd);
@@ -251,7 +280,43 @@ void close_family(Space &s, ReceivePort &rp, uint64_t token) {
   rp.families.erase(it);
 }
 
+void wake_direct(Space &, ReceivePort &rp) {
+  if (rp.direct <= 0 || rp.home_send_fd < 0) return;
+  WireHeader h{};
+  h.magic = kWireMagic;
+  h.version = kWireVersion;
+  h.flags = WIRE_WAKE;
+  for (int i = 0; i < rp.direct; i++) send(rp.home_send_fd, &h, sizeof h, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+void quiesce_direct(Space &s, ReceivePort &rp) {
+  rp.no_direct++;
+  if (rp.direct == 0) return;
+  wake_direct(s, rp);
+  std::unique_lock<std::mutex> lk(s.mu, std::adopt_lock);  // the caller holds it; we only wait with it
+  s.direct_cv.wait(lk, [&] { return rp.direct == 0; });
+  lk.release();
+}
+
+void set_stash(Space &s, ReceivePort &rp, std::unique_ptr<Stash> stash) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kStashToken;
+  epoll_ctl(rp.epfd, EPOLL_CTL_ADD, s.stash_fd, &ev);
+  rp.stash = std::move(stash);
+  wake_direct(s, rp);  // other direct receivers must see the head of the queue
+}
+
+std::unique_ptr<Stash> take_stash(Space &s, ReceivePort &rp) {
+  if (rp.stash) epoll_ctl(rp.epfd, EPOLL_CTL_DEL, s.stash_fd, nullptr);
+  return std::move(rp.stash);
+}
+
 void close_port_descriptors(Space &s, ReceivePort &rp, bool) {
+  wake_direct(s, rp);
+  if (std::unique_ptr<Stash> st = take_stash(s, rp)) {
+    for (int fd : st->fds) close_fd(fd);  // the queued message is destroyed with the port
+  }
   std::vector<uint64_t> tokens;
   tokens.reserve(rp.families.size());
   for (auto &kv : rp.families) tokens.push_back(kv.first);
@@ -260,8 +325,12 @@ void close_port_descriptors(Space &s, ReceivePort &rp, bool) {
   rp.home_send_fd = -1;
   rp.home_token = 0;
   if (rp.page != nullptr) {
+    // The sockets are dead now: wake the senders waiting for room, so their next send fails.
+    rp.page->qlimit.store(INT32_MAX);
+    page_post(rp.page, rp.room_fd, rp.page->waiters.load());
     unref_page(s, rp.id);
     rp.page = nullptr;
+    rp.room_fd = -1;
   }
   close_fd(rp.page_fd);
   rp.page_fd = -1;
@@ -271,7 +340,7 @@ void close_port_descriptors(Space &s, ReceivePort &rp, bool) {
   rp.pd_fd = -1;
 }
 
-bool read_mailbox(int send_fd, uint64_t &port_id, int *page_fd) {
+bool read_mailbox(int send_fd, uint64_t &port_id, int *page_fd, int *room_fd) {
   Mailbox mb{};
   iovec iov{&mb, sizeof mb};
   alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * 4)];
@@ -283,7 +352,8 @@ bool read_mailbox(int send_fd, uint64_t &port_id, int *page_fd) {
     msg.msg_controllen = sizeof cbuf;
   }
   ssize_t n = recvmsg(send_fd, &msg, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-  int got = -1;
+  int got[2] = {-1, -1};
+  size_t ngot = 0;
   if (page_fd != nullptr) {
     for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
       if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
@@ -291,8 +361,8 @@ bool read_mailbox(int send_fd, uint64_t &port_id, int *page_fd) {
       for (size_t i = 0; i < count; i++) {
         int fd;
         memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        if (got < 0) {
-          got = fd;
+        if (ngot < 2) {
+          got[ngot++] = fd;
         } else {
           close(fd);
         }
@@ -301,12 +371,17 @@ bool read_mailbox(int send_fd, uint64_t &port_id, int *page_fd) {
   }
   bool ok = n == static_cast<ssize_t>(sizeof mb) && mb.magic == kWireMagic && mb.version == kWireVersion &&
             mb.port_id != 0;
-  if (!ok) {
-    close_fd(got);
-    return false;
+  if (!ok || (page_fd != nullptr && room_fd == nullptr)) {
+    close_fd(got[0]);
+    close_fd(got[1]);
+    if (!ok) return false;
   }
   port_id = mb.port_id;
-  if (page_fd != nullptr) *page_fd = got;
+  if (page_fd != nullptr && room_fd != nullptr) {
+    *page_fd = got[0];
+    *room_fd = got[1];
+    if (got[1] < 0 && (msg.msg_flags & MSG_CTRUNC)) errno = EMFILE;  // the kernel had no descriptor for us
+  }
   return true;
 }
 
@@ -320,31 +395,26 @@ QueuePage *sender_page(Space &s, Entry &e) {
     return e.page;
   }
   uint64_t id = 0;
-  int pfd = -1;
-  if (!read_mailbox(e.fd, id, &pfd) || id != e.port_id || pfd < 0) {
+  int pfd = -1, room = -1;
+  if (!read_mailbox(e.fd, id, &pfd, &room) || id != e.port_id || pfd < 0 || room < 0) {
+    // No descriptor to spare right now is not "no page": only a bad or missing mailbox is final.
+    bool transient = room < 0 && id == e.port_id && (errno == EMFILE || errno == ENFILE);
     close_fd(pfd);
-    e.page_missing = true;
+    close_fd(room);
+    if (!transient) e.page_missing = true;
     return nullptr;
   }
   QueuePage *page = map_page(pfd, id);
   close(pfd);
   if (page == nullptr) {
+    close(room);
     e.page_missing = true;
     return nullptr;
   }
-  s.pages[id] = PageMap{page, 1};
+  s.pages[id] = PageMap{page, 1, room};
   e.page = page;
   return page;
 }
 
-bool is_own_sending_end(const ReceivePort &rp, int fd) {
-  uint64_t ino = inode_of(fd);
-  if (ino == 0) return false;
-  if (ino == rp.home_send_ino) return true;
-  for (auto &kv : rp.families) {
-    if (kv.second.send_ino == ino) return true;
-  }
-  return false;
-}
 
 }  // namespace tsmig::lx
