@@ -578,13 +578,13 @@ void PendingSend::OnWritable(uv_poll_t* handle, int /*status*/, int /*events*/) 
   auto* watch = static_cast<Watch*>(handle->data);
   PendingSend* self = watch->owner;
   if (self == nullptr || !self->waiting_) return;
-  self->Disarm();
   // Readable means "try again": room in the queue, or a destination that died (the send then says so).
+  tsmig_watch_ack(watch->fd);
   mach_msg_return_t mr = self->message_->SendOnce();
   if (mr == MACH_SEND_TIMED_OUT) {
+    // Someone else took the room: wait on the same watch for the next chance.
     self->message_->AfterRetryTimedOut();
-    mr = self->Arm();
-    if (mr == MACH_MSG_SUCCESS) return;
+    return;
   }
   self->Finish(mr, true);
 }
