@@ -1,9 +1,11 @@
 // macOS backend of runtime.h: watch descriptors on real Mach.
 //
-// A receive watch is a kqueue with an EVFILT_MACHPORT filter on the port or
-// port set; libuv polls the kqueue descriptor (a kqueue is itself pollable).
-// The filter is edge-style (EV_CLEAR) and tsmig_watch_ack dequeues the
-// pending event, since a kqueue polls readable for as long as it holds one.
+// A receive watch is a kqueue with a level-triggered EVFILT_MACHPORT filter
+// on the port or port set; libuv polls the kqueue descriptor (a kqueue is
+// itself pollable). A kqueue polls readable while it holds an active event,
+// and only a kevent() call re-checks it: tsmig_watch_ack makes that call, so
+// the descriptor stays readable exactly while messages wait (one spurious
+// wake-up after the last one), whatever number the caller receives.
 //
 // A send watch (a full queue) is a kqueue on a private port that receives
 // MACH_NOTIFY_SEND_POSSIBLE for the destination; tsmig_watch_ack asks for the
@@ -110,7 +112,7 @@ kern_return_t tsmig_port_watch_fd(mach_port_name_t name, int *fd_out) {
   kern_return_t kr = mach_port_type(mach_task_self(), name, &type);
   if (kr != KERN_SUCCESS) return kr;
   if ((type & (MACH_PORT_TYPE_RECEIVE | MACH_PORT_TYPE_PORT_SET)) == 0) return KERN_INVALID_RIGHT;
-  int kq = KqueueWatching(name, EV_CLEAR);
+  int kq = KqueueWatching(name, 0);
   if (kq < 0) return KERN_RESOURCE_SHORTAGE;
   *fd_out = kq;
   return KERN_SUCCESS;
@@ -148,9 +150,8 @@ kern_return_t tsmig_watch_ack(int watch_fd) {
   }
   struct kevent events[4];
   const struct timespec now = {0, 0};
-  // Dequeue what is pending; new messages queue a new event.
-  while (kevent(watch_fd, nullptr, 0, events, 4, &now) == 4) {
-  }
+  // Re-checks the active events: one whose port has no message left is dropped.
+  kevent(watch_fd, nullptr, 0, events, 4, &now);
   return KERN_SUCCESS;
 }
 
