@@ -63,7 +63,7 @@ struct OutOfLinePorts {
 class OutgoingMessage {
  public:
   /** Copies and checks the caller's message; throws a TypeError when it is malformed. */
-  void Prepare(Instance& instance, const Napi::Uint8Array& bytes, Napi::Value ool, Napi::Value ool_ports,
+  void Prepare(Instance& instance, const uint8_t* bytes, size_t size, Napi::Value ool, Napi::Value ool_ports,
                Napi::Value moved);
   /** One mach_msg send with a zero timeout. Returns the code without the MACH_MSG_MASK bits. */
   mach_msg_return_t SendOnce();
