@@ -78,6 +78,8 @@ export interface FormatOptions {
   color?: boolean;
   /** Print the source line and caret (default true). */
   excerpt?: boolean;
+  /** How a file's path is shown (the CLI shows paths under the working directory relative to it). */
+  displayPath?: (file: string) => string;
 }
 
 const ansi = {
@@ -96,15 +98,16 @@ export function formatDiagnostic(d: Diagnostic, sources: SourceLookup, opts: For
   const color = opts.color ?? false;
   const excerpt = opts.excerpt ?? true;
   let out = '';
-  out += header(d.severity, d.message, d.loc, color);
+  const show = opts.displayPath ?? ((f: string) => f);
+  out += header(d.severity, d.message, d.loc, color, show);
   if (d.loc && excerpt) out += formatExcerpt(d.loc, sources, color);
   for (const note of d.notes ?? []) {
-    out += header('note', note.message, note.loc, color);
+    out += header('note', note.message, note.loc, color, show);
     if (note.loc && excerpt) out += formatExcerpt(note.loc, sources, color);
   }
   if (d.loc) {
     for (const note of chainNotes(d.loc)) {
-      out += header('note', note.message, note.loc, color);
+      out += header('note', note.message, note.loc, color, show);
       if (note.loc && excerpt && note.withExcerpt) out += formatExcerpt(note.loc, sources, color);
     }
   }
@@ -124,8 +127,14 @@ export function formatDiagnostics(list: readonly Diagnostic[], sources: SourceLo
   return out;
 }
 
-function header(kind: Severity | 'note', message: string, loc: Loc | undefined, color: boolean): string {
-  const where = loc ? `${formatPosition(loc)}: ` : 'tsmig: ';
+function header(
+  kind: Severity | 'note',
+  message: string,
+  loc: Loc | undefined,
+  color: boolean,
+  show: (file: string) => string,
+): string {
+  const where = loc ? `${formatPosition({ ...loc, file: show(loc.file) })}: ` : 'tsmig: ';
   if (!color) return `${where}${kind}: ${message}\n`;
   const label = kind === 'error' ? ansi.red('error:') : kind === 'warning' ? ansi.magenta('warning:') : ansi.cyan('note:');
   return `${ansi.bold(where)}${label} ${ansi.bold(message)}\n`;

@@ -276,7 +276,7 @@ export type Expr = NumberLit | BinaryExpr | UnaryExpr | NameExpr;
 
 export interface NumberLit extends Node {
   kind: 'number';
-  /** The value as written, parsed (decimal, 0x hex, 0 octal). */
+  /** The value as written, parsed: decimal (leading zeros too, as MIG's atoi reads them) or 0x hex. */
   value: number;
   text: string;
 }

@@ -1,0 +1,1 @@
+/* An include file with nothing in it. */

@@ -1,0 +1,1 @@
+/* No types beyond common.h. */
