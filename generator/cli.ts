@@ -38,6 +38,7 @@ function registerVerbs(): void {
   // One line per verb; each module lives in generator/cli/<verb>.ts.
   verb('check', () => import('./cli/check.js'));
   verb('inspect', () => import('./cli/inspect.js'));
+  verb('native-flags', () => import('./cli/native-flags.js'));
   verb('parse', () => import('./cli/parse.js'));
   verb('preprocess', () => import('./cli/preprocess.js'));
 }

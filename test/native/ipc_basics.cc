@@ -486,6 +486,35 @@ SCENARIO(receive_too_large) {
   CHECK_OK(send_simple(rcv.m.port.name, 10, 0, MACH_MSG_TYPE_MOVE_SEND_ONCE));
   CHECK_OK(receive(q, small));
   CHECK_EQ(small.h.msgh_id, 10);
+  // A message kept at the head of the queue moves with the receive right, rights and all.
+  CHECK_OK(mach_msg(&big.h, MACH_SEND_MSG, sizeof big, 0, MACH_PORT_NULL, 0, MACH_PORT_NULL));
+  CHECK_KR(receive(p, small, 0, MACH_RCV_LARGE), MACH_RCV_TOO_LARGE);
+  mach_port_t inbox = new_port_with_send();
+  pid_t pid = fork_peer(inbox, [](mach_port_t parent) {
+    mach_port_t mine = new_port();
+    CHECK_OK(send_port(parent, 1, mine, MACH_MSG_TYPE_MAKE_SEND));
+    mach_port_t moved = receive_port(mine, 2, MACH_MSG_TYPE_PORT_RECEIVE);
+    struct {
+      char buf[2048];
+    } big_rcv;
+    auto *h = reinterpret_cast<mach_msg_header_t *>(big_rcv.buf);
+    CHECK_OK(mach_msg(h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof big_rcv, moved, 5000, MACH_PORT_NULL));
+    CHECK_EQ(h->msgh_id, 9);
+    auto *d = reinterpret_cast<mach_msg_port_descriptor_t *>(big_rcv.buf + sizeof(mach_msg_base_t));
+    CHECK_OK(send_simple(d->name, 11, 0, MACH_MSG_TYPE_MOVE_SEND_ONCE));
+    destroy(moved);
+    destroy(mine);
+  });
+  mach_port_t peer = receive_port(inbox, 1, MACH_MSG_TYPE_PORT_SEND);
+  CHECK_OK(send_port(peer, 2, p, MACH_MSG_TYPE_MOVE_RECEIVE));
+  CHECK_OK(receive(q, small));
+  CHECK_EQ(small.h.msgh_id, 11);
+  join(pid);
+  CHECK_OK(mach_port_deallocate(mach_task_self(), peer));
+  destroy(inbox);
+  CHECK_OK(mach_port_deallocate(mach_task_self(), p));  // our send right, to the port that went and died
+  p = new_port_with_send();
+  big.h.msgh_remote_port = p;
   // Without MACH_RCV_LARGE the message is destroyed: its send-once right dies, q hears of it.
   CHECK_OK(mach_msg(&big.h, MACH_SEND_MSG, sizeof big, 0, MACH_PORT_NULL, 0, MACH_PORT_NULL));
   CHECK_KR(receive(p, small, 0), MACH_RCV_TOO_LARGE);
@@ -653,6 +682,21 @@ SCENARIO(threads) {
   ts[0].join();
   ts[1].join();
   CHECK_EQ(received.load(), 4000);
+  // A thread blocked (no timeout) on a port whose only socket pair is its home family waits in
+  // recvmsg itself; a send-once right made meanwhile is a new socket pair it must not miss.
+  std::atomic<mach_msg_id_t> got{0};
+  std::thread blocked([&] {
+    SimpleRcv r;
+    CHECK_OK(receive(p, r, -1));
+    got = r.h.msgh_id;
+  });
+  usleep(20000);
+  mach_port_t so;
+  mach_msg_type_name_t t;
+  CHECK_OK(mach_port_extract_right(mach_task_self(), p, MACH_MSG_TYPE_MAKE_SEND_ONCE, &so, &t));
+  CHECK_OK(send_simple(so, 77, 0, MACH_MSG_TYPE_MOVE_SEND_ONCE));
+  blocked.join();
+  CHECK_EQ(got.load(), 77);
   std::atomic<kern_return_t> kr{0};
   std::thread waiter([&] {
     SimpleRcv r;
