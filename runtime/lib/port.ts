@@ -77,6 +77,9 @@ export interface ReceiveOptions {
   readonly trailer?: 'none' | 'seqno' | 'sender' | 'audit';
 }
 
+// The options of a plain receive(): checked once, shared by every call.
+const NO_OPTIONS: ReceiveOptions = Object.freeze({});
+
 const TRAILERS = {
   none: MACH_RCV_TRAILER_NULL,
   seqno: MACH_RCV_TRAILER_SEQNO,
@@ -176,7 +179,7 @@ class Inbox {
   constructor(private readonly owner: ReceivingRight) {}
 
   receive(options: ReceiveOptions): Promise<ReceivedMessage> {
-    checkReceiveOptions(options);
+    if (options !== NO_OPTIONS) checkReceiveOptions(options);
     if (this.over || this.owner.closed) return Promise.reject(new PortClosedError());
     const maxSize = options.maxSize ?? 0;
     const trailer = TRAILERS[options.trailer ?? 'none'];
@@ -431,8 +434,8 @@ abstract class ReceivingRight extends (NativePortBase as new (token: object, nam
   }
 
   /** Receives the next message (see ReceiveOptions); only receive rights and port sets receive. */
-  receive(options: ReceiveOptions = {}): Promise<ReceivedMessage> {
-    return this.inbox().receive(options);
+  receive(options: ReceiveOptions = NO_OPTIONS): Promise<ReceivedMessage> {
+    return (this[kInbox] ?? this.inbox()).receive(options);
   }
 
   /** Messages until the right closes: `for await (const message of port)`. */
