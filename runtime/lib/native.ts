@@ -67,7 +67,7 @@ export interface NativeModule {
   toDescriptor(port: NativePortHandle): CodeAnd<number>;
   fromDescriptor(fd: number): CodeAnd<NativePortHandle | null>;
   spaceStats(): NativeSpaceStats | number;
-  watch(port: NativePortHandle, maxSize: number, trailerElements: number): number;
+  watch(port: NativePortHandle, maxSize: number, trailerElements: number, wanted: number): number;
   unwatch(port: NativePortHandle): void;
   keepAlive(port: NativePortHandle, keep: boolean): void;
   receiveNow(

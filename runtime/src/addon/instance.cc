@@ -13,10 +13,33 @@ Instance::Instance(Napi::Env env_) : env(env_), scratch_message(std::make_unique
 
 Instance::~Instance() = default;
 
+namespace {
+
+void ReleaseReference(mach_port_name_t name, mach_port_right_t right) {
+  if (right == MACH_PORT_RIGHT_RECEIVE || right == MACH_PORT_RIGHT_PORT_SET) {
+    mach_port_mod_refs(mach_task_self(), name, right, -1);
+  } else {
+    mach_port_deallocate(mach_task_self(), name);
+  }
+}
+
+}  // namespace
+
 Napi::Object Instance::NewPort(mach_port_name_t name, mach_port_right_t right) {
   Napi::FunctionReference& cls = right == MACH_PORT_RIGHT_PORT_SET ? port_set_class : port_class;
-  Require(env, !cls.IsEmpty(), "the runtime's Port classes are not registered (load the addon through tsmig)");
-  return cls.New({token.Value(), Napi::Number::New(env, name), Napi::Number::New(env, right)});
+  constructed_ = nullptr;
+  Napi::Object made;
+  try {
+    Require(env, !cls.IsEmpty(), "the runtime's Port classes are not registered (load the addon through tsmig)");
+    made = cls.New({token.Value(), Napi::Number::New(env, name), Napi::Number::New(env, right)});
+  } catch (...) {
+    // Built or not, the reference has exactly one owner: the object, or nobody — then it goes now.
+    if (constructed_ == nullptr) ReleaseReference(name, right);
+    throw;
+  }
+  // An environment being torn down fails calls silently (NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS).
+  if (constructed_ == nullptr) ReleaseReference(name, right);
+  return made;
 }
 
 namespace {

@@ -61,6 +61,7 @@ NativePort::NativePort(const Napi::CallbackInfo& info)
   right_ = static_cast<mach_port_right_t>(info[2].As<Napi::Number>().Uint32Value());
   open_ = true;
   instance_->ports.insert(this);
+  instance_->Constructed(this);
 }
 
 NativePort::~NativePort() {

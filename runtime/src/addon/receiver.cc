@@ -28,8 +28,15 @@ mach_port_right_t RightOfReceivedType(mach_msg_type_name_t type) {
   }
 }
 
-/** A Port owning a received right, or null for MACH_PORT_NULL / MACH_PORT_DEAD (no reference arrives). */
-napi_value ReceivedRight(Instance& instance, mach_port_name_t name, mach_msg_type_name_t type) {
+/**
+ * A Port owning the received right at `slot`, or null for MACH_PORT_NULL /
+ * MACH_PORT_DEAD (no reference arrives). The name leaves the buffer first:
+ * from then on NewPort sees to its reference, whatever happens.
+ */
+template <typename Name>
+napi_value ReceivedRight(Instance& instance, Name& slot, mach_msg_type_name_t type) {
+  mach_port_name_t name = slot;
+  slot = MACH_PORT_NULL;
   if (!MACH_PORT_VALID(name)) return instance.env.Null();
   return instance.NewPort(name, RightOfReceivedType(type));
 }
@@ -53,9 +60,10 @@ Receiver::Receiver(NativePort* port) : instance_(&port->instance()), port_(port)
   poll_.data = this;
 }
 
-kern_return_t Receiver::Start(mach_msg_size_t max_size, unsigned trailer_elements) {
+kern_return_t Receiver::Start(mach_msg_size_t max_size, unsigned trailer_elements, uint32_t wanted) {
   max_size_ = max_size;
   trailer_elements_ = trailer_elements;
+  wanted_ = wanted;
   if (!poll_initialized_) {
     int fd = -1;
     kern_return_t kr = tsmig_port_watch_fd(port_->name(), &fd);
@@ -155,6 +163,8 @@ void Receiver::Drain() {
   tsmig_watch_ack(fd_);
   draining_ = true;
   std::vector<napi_value> args;
+  // As many as JS waited for when this wake-up began; the rest (if any) keeps the descriptor readable.
+  uint32_t budget = wanted_;
   while (watching_ && !closing_) {
     Napi::HandleScope scope(env);
     mach_msg_size_t needed = 0;
@@ -176,6 +186,7 @@ void Receiver::Drain() {
         Stop();
         break;
       }
+      if (mr == MACH_MSG_SUCCESS && budget != 0 && --budget == 0) break;
     } catch (const Napi::Error& error) {
       // Building the message failed (its rights were destroyed): an environment that can no longer run JS.
       Stop();
@@ -237,7 +248,6 @@ void Receiver::AppendMessage(std::vector<napi_value>& out) {
     // ports[0] is the reply right; then one entry per port descriptor, in order.
     Napi::Array ports = Napi::Array::New(env);
     ports.Set(uint32_t{0}, ReceivedRight(instance, header->msgh_remote_port, reply_type));
-    header->msgh_remote_port = MACH_PORT_NULL;
     if (!complex) {
       out.push_back(ports);
       return;
@@ -252,14 +262,15 @@ void Receiver::AppendMessage(std::vector<napi_value>& out) {
       if (type->type == MACH_MSG_PORT_DESCRIPTOR) {
         auto* d = reinterpret_cast<mach_msg_port_descriptor_t*>(data + offset);
         ports.Set(ports.Length(), ReceivedRight(instance, d->name, d->disposition));
-        d->name = MACH_PORT_NULL;
         offset += sizeof(*d);
       } else if (type->type == MACH_MSG_OOL_DESCRIPTOR) {
         auto* d = reinterpret_cast<mach_msg_ool_descriptor_t*>(data + offset);
         auto address = reinterpret_cast<vm_address_t>(d->address);
-        ool.Set(ool.Length(), WrapRegion(instance, address, address != 0 ? d->size : 0));
+        vm_size_t size = address != 0 ? d->size : 0;
+        // WrapRegion owns the mapping from here, even when it fails.
         d->address = nullptr;
         d->size = 0;
+        ool.Set(ool.Length(), WrapRegion(instance, address, size));
         offset += sizeof(*d);
       } else if (type->type == MACH_MSG_OOL_PORTS_DESCRIPTOR) {
         auto* d = reinterpret_cast<mach_msg_ool_ports_descriptor_t*>(data + offset);
@@ -270,7 +281,6 @@ void Receiver::AppendMessage(std::vector<napi_value>& out) {
         for (mach_msg_size_t k = 0; k < count; k++) {
           name_array[k] = names[k];
           objects.Set(k, ReceivedRight(instance, names[k], d->disposition));
-          names[k] = MACH_PORT_NULL;
         }
         // The names now live in JS objects; the kernel's array of them goes.
         if (names != nullptr) {
@@ -338,13 +348,14 @@ void ReceiveOptionArgs(const Napi::CallbackInfo& info, mach_msg_size_t* max_size
   *trailer = static_cast<unsigned>(elements);
 }
 
-// watch(port, maxSize, trailerElements) → code
+// watch(port, maxSize, trailerElements, wanted) → code
 Napi::Value Watch(const Napi::CallbackInfo& info) {
   NativePort& port = ReceivingPortArg(info);
   mach_msg_size_t max_size = 0;
   unsigned trailer = 0;
   ReceiveOptionArgs(info, &max_size, &trailer);
-  return Code(info.Env(), port.receiver().Start(max_size, trailer));
+  Require(info.Env(), info[3].IsNumber(), "watch: wanted must be a number (0: no limit)");
+  return Code(info.Env(), port.receiver().Start(max_size, trailer, info[3].As<Napi::Number>().Uint32Value()));
 }
 
 // unwatch(port)
