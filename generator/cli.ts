@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { colorEnabled } from './cli/term.js';
 
 /** What a verb module exports. */
 export interface Verb {
@@ -21,9 +22,11 @@ export interface Verb {
 export interface CliIO {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
-  /** Colors allowed (a TTY without NO_COLOR). */
+  /** Colors allowed (a TTY without NO_COLOR, or FORCE_COLOR). */
   color: boolean;
   cwd: string;
+  /** stderr is a terminal (progress lines are redrawn in place); absent means no. */
+  tty?: boolean;
 }
 
 /** Every verb, by name, loaded on demand. */
@@ -37,6 +40,8 @@ function verb(name: string, load: () => Promise<{ default: Verb }>): void {
 function registerVerbs(): void {
   // One line per verb; each module lives in generator/cli/<verb>.ts.
   verb('check', () => import('./cli/check.js'));
+  verb('gen', () => import('./cli/gen.js'));
+  verb('init', () => import('./cli/init.js'));
   verb('inspect', () => import('./cli/inspect.js'));
   verb('native-flags', () => import('./cli/native-flags.js'));
   verb('parse', () => import('./cli/parse.js'));
@@ -68,8 +73,9 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
   const full: CliIO = {
     stdout: io?.stdout ?? ((t) => process.stdout.write(t)),
     stderr: io?.stderr ?? ((t) => process.stderr.write(t)),
-    color: io?.color ?? (Boolean(process.stderr.isTTY) && !process.env.NO_COLOR),
+    color: io?.color ?? colorEnabled({ isTTY: Boolean(process.stderr.isTTY), env: process.env }),
     cwd: io?.cwd ?? process.cwd(),
+    tty: io?.tty ?? Boolean(process.stderr.isTTY),
   };
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {

@@ -38,6 +38,8 @@ export interface ParsedCommandLine {
   flags: Set<string>;
   /** The verb's valued options that were given (last one wins). */
   values: Map<string, string>;
+  /** `--target` was given (a config file's target applies only when it was not). */
+  targetGiven: boolean;
 }
 
 /** The usage lines for the shared options, for each verb's `--help`. */
@@ -74,6 +76,7 @@ export function parseCommandLine(
   const verbFlags = new Set(spec.flags ?? []);
   const verbValues = new Set(spec.values ?? []);
   let onlyFiles = false;
+  let targetGiven = false;
 
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -118,6 +121,7 @@ export function parseCommandLine(
       if (typeof target !== 'string') return target;
       if (!TARGETS.has(target)) return { error: `--target ${target}: expected x86_64 or arm64` };
       frontEnd.target = target as FrontEndOptions['target'];
+      targetGiven = true;
     } else if (verbFlags.has(arg)) {
       flags.add(arg);
     } else if ([...verbValues].some((name) => glued(name))) {
@@ -141,7 +145,7 @@ export function parseCommandLine(
           : `expected at most ${spec.maxFiles} input files`,
     };
   }
-  return { files, frontEnd, flags, values };
+  return { files, frontEnd, flags, values, targetGiven };
 }
 
 /** Prints a usage error the same way for every verb; returns exit code 2. */

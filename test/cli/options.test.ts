@@ -35,6 +35,7 @@ describe('parseCommandLine', () => {
       },
       flags: new Set(),
       values: new Map(),
+      targetGiven: false,
     });
   });
 
