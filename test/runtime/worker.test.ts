@@ -44,3 +44,18 @@ test('terminating a worker releases the ports, pending receive and regions it st
   });
   await expectResourcesBackTo(before);
 });
+
+test('workers terminated at arbitrary points of busy traffic with rights leave no name behind', async () => {
+  const before = await settledResources();
+  const port = allocatePort();
+  for (let i = 0; i < 20; i++) {
+    const name = port.makeSendRight().detach();
+    const worker = new Worker(join(here, 'children', 'busy-worker.mjs'), { workerData: { name } });
+    expect((await port.receive({ timeout: PATIENCE_MS })).id).toBe(1000);
+    // Let it run a varying while, so termination lands anywhere in its loop.
+    await new Promise((resolve) => setTimeout(resolve, i));
+    await worker.terminate();
+  }
+  port.close();
+  await expectResourcesBackTo(before);
+});
