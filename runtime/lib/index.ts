@@ -53,3 +53,4 @@ export {
   type ClaimOptions,
 } from './handshake.js';
 export * from './constants.js';
+export * from './mig/index.js';
