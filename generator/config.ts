@@ -111,17 +111,17 @@ function keyPosition(text: string, key: string): { line: number; column: number 
 
 /**
  * Reads and checks the config file at `path`. Returns the config, or an
- * error message `path:line:col: error: …` for JSON that does not parse,
+ * error message `displayName:line:col: error: …` for JSON that does not parse,
  * a key tsmig does not know (a typo would otherwise be ignored), or a value
  * of the wrong shape.
  */
-export function loadConfig(path: string): LoadedConfig | { error: string } {
+export function loadConfig(path: string, displayName: string = path): LoadedConfig | { error: string } {
   const file = resolve(path);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    return { error: `${path}: error: cannot read the config file (${(error as NodeJS.ErrnoException).code ?? error})` };
+    return { error: `${displayName}: error: cannot read the config file (${(error as NodeJS.ErrnoException).code ?? error})` };
   }
   let json: unknown;
   try {
@@ -132,20 +132,20 @@ export function loadConfig(path: string): LoadedConfig | { error: string } {
     const at = /position (\d+)/.exec(message);
     const { line, column } = position(text, at ? Number(at[1]) : 0);
     const reason = message.replace(/\s*in JSON at position \d+.*$/, '');
-    return { error: `${path}:${line}:${column}: error: not valid JSON: ${reason}` };
+    return { error: `${displayName}:${line}:${column}: error: not valid JSON: ${reason}` };
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json))
-    return { error: `${path}:1:1: error: the config must be a JSON object` };
+    return { error: `${displayName}:1:1: error: the config must be a JSON object` };
   for (const [key, value] of Object.entries(json)) {
     const check = FIELDS[key as keyof TsmigConfig];
     const { line, column } = keyPosition(text, key);
     if (check === undefined) {
       return {
-        error: `${path}:${line}:${column}: error: unknown key "${key}" (known: ${CONFIG_KEYS.filter((k) => k !== '$schema').join(', ')})`,
+        error: `${displayName}:${line}:${column}: error: unknown key "${key}" (known: ${CONFIG_KEYS.filter((k) => k !== '$schema').join(', ')})`,
       };
     }
     const problem = check(value);
-    if (problem !== undefined) return { error: `${path}:${line}:${column}: error: "${key}" ${problem}` };
+    if (problem !== undefined) return { error: `${displayName}:${line}:${column}: error: "${key}" ${problem}` };
   }
   return { path: file, dir: dirname(file), config: json as TsmigConfig };
 }

@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import type { CliIO } from '../cli.js';
 import type { Dialect } from '../check/ir.js';
-import { expandInputs, findConfigFile, loadConfig, type LoadedConfig } from '../config.js';
+import { expandInputs, findConfigFile, loadConfig, shortPath, type LoadedConfig } from '../config.js';
 import type { PreprocessOptions } from '../preprocess/index.js';
 import { preprocessOptions, type ParsedCommandLine } from './options.js';
 
@@ -50,7 +50,7 @@ export function resolveProject(cmd: ParsedCommandLine, io: CliIO, needFiles = tr
   const configPath = explicit !== undefined ? resolve(io.cwd, explicit) : findConfigFile(io.cwd);
   let config: LoadedConfig | undefined;
   if (configPath !== undefined) {
-    const loaded = loadConfig(configPath);
+    const loaded = loadConfig(configPath, shortPath(configPath, io.cwd));
     if ('error' in loaded) return { error: loaded.error };
     config = loaded;
   }
@@ -62,7 +62,7 @@ export function resolveProject(cmd: ParsedCommandLine, io: CliIO, needFiles = tr
   if (files.length === 0 && c.inputs !== undefined) {
     const expanded = expandInputs(c.inputs, config!.dir);
     if (expanded.errors.length > 0)
-      return { error: expanded.errors.map((e) => `${config!.path}: error: ${e}`).join('\n') };
+      return { error: expanded.errors.map((e) => `${shortPath(config!.path, io.cwd)}: error: ${e}`).join('\n') };
     files = expanded.files;
     globDirs = expanded.globDirs;
   }
@@ -72,13 +72,14 @@ export function resolveProject(cmd: ParsedCommandLine, io: CliIO, needFiles = tr
   const dialect = cmd.values.get('--dialect') ?? c.dialect ?? 'apple';
   if (dialect !== 'apple' && dialect !== 'gnu') return { usage: `--dialect ${dialect}: expected apple or gnu` };
 
+  const overridden = new Set([...cmd.frontEnd.defines.map(([name]) => name.replace(/\(.*$/, '')), ...cmd.frontEnd.undefines]);
   const frontEnd = {
     includePaths: [...cmd.frontEnd.includePaths, ...(c.includeDirs ?? []).map(inConfigDir)],
     defines: [
-      ...Object.entries(c.defines ?? {}).map(([name, value]): [string, string] => [
-        name,
-        value === true ? '1' : String(value),
-      ]),
+      // A macro the command line defines or undefines replaces the config's (no "redefined" warning).
+      ...Object.entries(c.defines ?? {})
+        .filter(([name]) => !overridden.has(name))
+        .map(([name, value]): [string, string] => [name, value === true ? '1' : String(value)]),
       ...cmd.frontEnd.defines,
     ],
     undefines: [...(c.undefines ?? []), ...cmd.frontEnd.undefines],

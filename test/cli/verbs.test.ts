@@ -117,7 +117,8 @@ describe('tsmig check', () => {
     expect(await tsmig('check')).toEqual({
       status: 2,
       stdout: '',
-      stderr: 'tsmig check: no input file\n(see tsmig check --help)\n',
+      stderr:
+        'tsmig check: no input file (name .defs files, or list them as "inputs" in tsmig.config.json)\n(see tsmig check --help)\n',
     });
     expect((await tsmig('check', '--nope', CLEAN)).status).toBe(2);
     expect((await tsmig('check', '--target', 'sparc', CLEAN)).status).toBe(2);
@@ -192,7 +193,7 @@ describe('help', () => {
   it.each(['check', 'parse', 'preprocess'])('tsmig %s --help prints its usage', async (verb) => {
     const r = await tsmig(verb, '--help');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^usage: tsmig ${verb} FILE`));
+    expect(r.stdout).toMatch(new RegExp(`^usage: tsmig ${verb} \\[?FILE`));
     expect(r.stdout).toContain('-I DIR');
   });
 });
