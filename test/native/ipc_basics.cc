@@ -447,6 +447,48 @@ SCENARIO(timeouts_and_queue_limits) {
   blocked.join();
   CHECK_OK(receive(p, r));
   CHECK_OK(receive(p, r));
+  // The bytes a socket pair holds are limited too: large messages can fill it before the count
+  // does. A timed-out send then gives back everything it carried.
+  lim.mpl_qlimit = MACH_PORT_QLIMIT_MAX;
+  CHECK_OK(mach_port_set_attributes(mach_task_self(), p, MACH_PORT_LIMITS_INFO, (mach_port_info_t)&lim, 1));
+  mach_port_t carried = new_port_with_send();
+  CHECK_OK(mach_port_mod_refs(mach_task_self(), carried, MACH_PORT_RIGHT_SEND, 1));
+  std::vector<char> big(200 * 1024);
+  auto *bh = reinterpret_cast<mach_msg_header_t *>(big.data());
+  auto send_big = [&](mach_msg_timeout_t t) {
+    memset(big.data(), 0, sizeof(WithPort));
+    bh->msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
+    bh->msgh_size = (mach_msg_size_t)big.size();
+    bh->msgh_remote_port = p;
+    bh->msgh_id = 8;
+    auto *wp = reinterpret_cast<WithPort *>(big.data());
+    wp->body.msgh_descriptor_count = 1;
+    wp->port.name = carried;
+    wp->port.disposition = MACH_MSG_TYPE_MOVE_SEND;
+    wp->port.type = MACH_MSG_PORT_DESCRIPTOR;
+    return mach_msg(bh, MACH_SEND_MSG | MACH_SEND_TIMEOUT, (mach_msg_size_t)big.size(), 0, MACH_PORT_NULL, t,
+                    MACH_PORT_NULL);
+  };
+  int sent = 0;
+  kern_return_t kr = KERN_SUCCESS;
+  for (; sent < 200 && kr == KERN_SUCCESS; sent++) {
+    CHECK_OK(mach_port_mod_refs(mach_task_self(), carried, MACH_PORT_RIGHT_SEND, 1));
+    kr = send_big(sent % 2 ? 0 : 20);
+  }
+  CHECK_KR(kr, MACH_SEND_TIMED_OUT);
+  sent--;
+  CHECK(sent >= 1);
+  // The timed-out message's MOVE_SEND came back: 2, plus the reference added for that last send.
+  CHECK_EQ(refs(carried, MACH_PORT_RIGHT_SEND), 3u);
+  std::vector<char> in(big.size() + 1024);
+  auto *ih = reinterpret_cast<mach_msg_header_t *>(in.data());
+  for (int i = 0; i < sent; i++) {
+    CHECK_OK(receive_raw(p, ih, (mach_msg_size_t)in.size(), 1000));
+    CHECK_EQ(ih->msgh_id, 8);
+    mach_msg_destroy(ih);
+  }
+  CHECK_EQ(refs(carried, MACH_PORT_RIGHT_SEND), 3u);  // each message's right joined our name and was dropped
+  destroy(carried);
   destroy(p);
 }
 
