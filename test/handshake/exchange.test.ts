@@ -38,7 +38,10 @@ afterAll(async () => {
 
 async function nodeParent(command: string, args: string[]): Promise<void> {
   const five = fivePorts();
-  const { child, ports } = await spawnWithPorts(command, args, { ports: five.handed, stdio: ['ignore', 'inherit', 'inherit'] });
+  const { child, ports } = await spawnWithPorts(command, args, {
+    ports: five.handed,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   expect(Object.keys(ports)).toEqual(['inbox']);
   expect(ports.inbox.right).toBe('send');
   // Made and copied rights left ours alone; moved ones are gone from here.
@@ -70,31 +73,46 @@ test('C++ parent, C++ child: five ports handed, messages both ways', async () =>
 
 test('forkWithPorts: a fork()-style child keeps its IPC channel and gets its ports', async () => {
   const five = fivePorts();
-  const { child, ports } = await forkWithPorts(CHILD, ['ipc'], { ports: five.handed, silent: true });
+  const { child, ports } = await forkWithPorts(CHILD, ['ipc'], {
+    ports: five.handed,
+    silent: true,
+  });
   const said = new Promise((resolve) => child.once('message', resolve));
-  expect(await said).toEqual({ ports: 'control=send;data=send;moved=send;once=send-once;receiver=receive' });
+  expect(await said).toEqual({
+    ports: 'control=send;data=send;moved=send;once=send-once;receiver=receive',
+  });
   await playParent(five, ports.inbox);
   expect(await exited(child)).toMatchObject({ code: 0 });
   ports.inbox.close();
   five.close();
 });
 
-test('spawn options pass through: env, cwd, piped stdio; the child loses the variable and the descriptor once it claimed', async () => {
-  const port = allocatePort();
-  const pending = spawnWithPorts(process.execPath, [CHILD, 'whoami'], {
-    ports: { port },
-    cwd: '/tmp',
-    env: { ...process.env, TSMIG_TEST_VALUE: 'kept' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  // The child is at hand before the claim: its output can be read from the start.
-  const out = collect(pending.child.stdout);
-  const { child, ports } = await pending;
-  expect(Object.keys(ports)).toEqual([]);
-  const seen = JSON.parse(await out);
-  expect(seen).toMatchObject({ cwd: '/tmp', value: 'kept', variable: null, descriptorOpen: false, claimed: { port: 'send' } });
-  // The variable named the descriptor the child inherited, one past its stdio.
-  expect(seen.started).toMatch(/^1:[0-9a-f]{32}:fd=3$/);
-  expect(await exited(child)).toMatchObject({ code: 0 });
-  port.close();
-}, PATIENCE_MS * 2);
+test(
+  'spawn options pass through: env, cwd, piped stdio; the child loses the variable and the descriptor once it claimed',
+  async () => {
+    const port = allocatePort();
+    const pending = spawnWithPorts(process.execPath, [CHILD, 'whoami'], {
+      ports: { port },
+      cwd: '/tmp',
+      env: { ...process.env, TSMIG_TEST_VALUE: 'kept' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    // The child is at hand before the claim: its output can be read from the start.
+    const out = collect(pending.child.stdout);
+    const { child, ports } = await pending;
+    expect(Object.keys(ports)).toEqual([]);
+    const seen = JSON.parse(await out);
+    expect(seen).toMatchObject({
+      cwd: '/tmp',
+      value: 'kept',
+      variable: null,
+      descriptorOpen: false,
+      claimed: { port: 'send' },
+    });
+    // The variable named the descriptor the child inherited, one past its stdio.
+    expect(seen.started).toMatch(/^1:[0-9a-f]{32}:fd=3$/);
+    expect(await exited(child)).toMatchObject({ code: 0 });
+    port.close();
+  },
+  PATIENCE_MS * 2,
+);

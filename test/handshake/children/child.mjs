@@ -61,7 +61,9 @@ async function play(parent, inbox) {
 async function outcome(claim) {
   try {
     const ports = await claim;
-    const line = { claimed: Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, port.right])) };
+    const line = {
+      claimed: Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, port.right])),
+    };
     for (const port of Object.values(ports)) port.close();
     return line;
   } catch (error) {
@@ -144,13 +146,18 @@ const modes = {
     // What the process was started with stays readable in /proc: an impostor could copy it.
     const started = startedWith();
     const self = fileURLToPath(import.meta.url);
-    const run = (env) => JSON.parse(execFileSync(process.execPath, [self, 'report'], { env, encoding: 'utf8' }).split('\n')[0]);
+    const run = (env) =>
+      JSON.parse(
+        execFileSync(process.execPath, [self, 'report'], { env, encoding: 'utf8' }).split('\n')[0],
+      );
     // Before the claim the descriptor is still open here, but marked close-on-exec as the runtime loaded.
     const early = run({ ...process.env, [HANDSHAKE_ENV]: started });
     const ports = await claimParentPorts();
     const plain = run({ ...process.env });
     const copied = run({ ...process.env, [HANDSHAKE_ENV]: started });
-    console.log(JSON.stringify({ inherited: process.env[HANDSHAKE_ENV] ?? null, early, plain, copied }));
+    console.log(
+      JSON.stringify({ inherited: process.env[HANDSHAKE_ENV] ?? null, early, plain, copied }),
+    );
     for (const port of Object.values(ports)) port.close();
   },
 
