@@ -27,7 +27,7 @@ let baseline: Record<string, number>;
 
 beforeAll(async () => {
   [claimer, spawner] = await Promise.all([nativeProgram('claimer'), nativeProgram('spawner')]);
-  await warmUp(spawnWithPorts);
+  await warmUp();
   baseline = resources();
 });
 
@@ -82,4 +82,12 @@ test(
     expect(await runProgram(spawner, ['many', '10', claimer, 'exchange'])).toBe('OK\n');
   },
   PATIENCE_MS * 4,
+);
+
+test(
+  'a claim that arrives before its pid is registered is held, then answered',
+  async () => {
+    expect(await runProgram(spawner, ['held', claimer])).toBe('OK\n');
+  },
+  PATIENCE_MS * 2,
 );

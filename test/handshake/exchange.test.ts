@@ -28,7 +28,7 @@ let baseline: Record<string, number>;
 
 beforeAll(async () => {
   [claimer, spawner] = await Promise.all([nativeProgram('claimer'), nativeProgram('spawner')]);
-  await warmUp(spawnWithPorts);
+  await warmUp();
   baseline = resources();
 });
 

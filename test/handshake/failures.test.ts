@@ -28,7 +28,7 @@ let baseline: Record<string, number>;
 
 beforeAll(async () => {
   spawner = await nativeProgram('spawner');
-  await warmUp(spawnWithPorts);
+  await warmUp();
   baseline = resources();
 });
 

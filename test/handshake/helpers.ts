@@ -13,6 +13,7 @@ import { expect } from 'vitest';
 import {
   allocatePort,
   spaceStats,
+  spawnWithPorts,
   type Port,
   type ReceivedMessage,
 } from '../../runtime/lib/index.js';
@@ -223,13 +224,12 @@ export async function expectResourcesBackTo(before: Record<string, number>): Pro
  * port set and its watch, Node's child-process plumbing) exists before a
  * test counts resources.
  */
-export async function warmUp(
-  spawnWithPorts: typeof import('../../runtime/lib/index.js').spawnWithPorts,
-): Promise<void> {
+export async function warmUp(servicePrefix?: string): Promise<void> {
   const port = allocatePort();
   const { child } = await spawnWithPorts(process.execPath, [CHILD, 'report'], {
     stdio: 'ignore',
     ports: { port },
+    servicePrefix,
   });
   await exited(child);
   port.close();

@@ -35,7 +35,7 @@ beforeAll(async () => {
     nativeProgram('claimer'),
     linux ? nativeProgram('impostor') : '',
   ]);
-  await warmUp(spawnWithPorts);
+  await warmUp();
   baseline = resources();
 });
 
@@ -55,11 +55,14 @@ describe.skipIf(!linux)(
   () => {
     test('a sibling with the variable, then one with the stolen descriptor, are refused; the child then claims and talks', async () => {
       const five = fivePorts();
+      const before = resources();
       const refusedBefore = refusedClaims();
       const pending = spawnWithPorts(process.execPath, [CHILD, 'wait-then-exchange'], {
         ports: five.handed,
         stdio: ['pipe', 'inherit', 'inherit'],
       });
+      // The per-child model: a rendezvous port of the pending child's own (the moved receive right waits in its ticket).
+      expect(resources().receive).toBe(before.receive + 1);
       const pid = pending.child.pid!;
       // What the child was started with stays readable in /proc: the runtime only empties its live environment.
       const value = environmentOf(pid);
