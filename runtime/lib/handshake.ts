@@ -22,7 +22,6 @@ import {
   type SpawnOptions,
   type StdioOptions,
 } from 'node:child_process';
-import { closeSync } from 'node:fs';
 
 import { MachError } from './errors.js';
 import { dispositionNumber, type Disposition, type PortTransfer } from './message.js';
@@ -48,6 +47,7 @@ interface NativeHandshakeParent {
   started(ticket: number, pid: number): number;
   abandon(ticket: number): number;
   refused(): number;
+  closeEndpoint(fd: number): void;
 }
 
 const addon = native as unknown as HandshakeNative;
@@ -364,7 +364,7 @@ export function spawnWithPorts(
     throw error;
   } finally {
     // The child has its copy (spawn returns after exec): ours must not reach anyone else.
-    if (inheritFd >= 0) closeSync(inheritFd);
+    if (inheritFd >= 0) r.native.closeEndpoint(inheritFd);
   }
 
   const promise = new Promise<SpawnedWithPorts>((resolve, reject) => {

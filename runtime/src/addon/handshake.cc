@@ -26,6 +26,7 @@
 
 #include "../handshake/child.h"
 #include "../handshake/parent.h"
+#include "../handshake/platform.h"
 #include "instance.h"
 
 namespace tsmig {
@@ -102,7 +103,8 @@ class HandshakeParent : public Napi::ObjectWrap<HandshakeParent> {
                        {InstanceMethod<&HandshakeParent::Prepare>("prepare"),
                         InstanceMethod<&HandshakeParent::Started>("started"),
                         InstanceMethod<&HandshakeParent::Abandon>("abandon"),
-                        InstanceMethod<&HandshakeParent::Refused>("refused")});
+                        InstanceMethod<&HandshakeParent::Refused>("refused"),
+                        InstanceMethod<&HandshakeParent::CloseEndpoint>("closeEndpoint")});
   }
 
   /** new HandshakeParent(onOutcome(ticket, code, pid, ports), servicePrefix) */
@@ -167,6 +169,14 @@ class HandshakeParent : public Napi::ObjectWrap<HandshakeParent> {
     kern_return_t kr = parent_->abandon(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()));
     UpdatePoll();
     return Code(env, kr);
+  }
+
+  /** closeEndpoint(fd): the parent's copy of a child's inherited descriptor, once spawn() gave it to the child. */
+  Napi::Value CloseEndpoint(const Napi::CallbackInfo &info) {
+    Require(info.Env(), info[0].IsNumber(), "closeEndpoint(fd)");
+    // Closed here, not with fs.closeSync: a worker thread's fs would warn about a descriptor it never opened.
+    handshake::platform::close_endpoint(info[0].As<Napi::Number>().Int32Value());
+    return info.Env().Undefined();
   }
 
   /** refused() → claims this parent refused so far */

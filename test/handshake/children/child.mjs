@@ -17,11 +17,13 @@
 //   whoami           claims offering nothing and prints one JSON line: its cwd,
 //                    TSMIG_TEST_VALUE, TSMIG_HANDSHAKE now and as it started,
 //                    whether the descriptor it named is still open, what it got
+//   late <file>      waits half a second, claims offering nothing, and writes
+//                    the outcome as JSON to <file>
 //   ipc              (forkWithPorts) claims offering "inbox", sends the port
 //                    names it got over the IPC channel, then plays `exchange`'s
 //                    messages after the claim
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -159,6 +161,11 @@ const modes = {
       JSON.stringify({ inherited: process.env[HANDSHAKE_ENV] ?? null, early, plain, copied }),
     );
     for (const port of Object.values(ports)) port.close();
+  },
+
+  async late(file) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    writeFileSync(file, JSON.stringify(await outcome(claimParentPorts())));
   },
 
   async ipc() {
