@@ -48,8 +48,10 @@ export interface NativeModule {
   allocate(right: number): NativePortHandle | number;
   adopt(name: number, right: number): NativePortHandle;
   nameOf(port: NativePortHandle): number;
+  /** -1 when closed, else name + right × 2^32. */
+  stateOf(port: NativePortHandle): number;
   rightOf(port: NativePortHandle): number;
-  close(port: NativePortHandle): number;
+  close(port: NativePortHandle): boolean;
   detach(port: NativePortHandle): number;
   makeSend(port: NativePortHandle): NativePortHandle | number;
   copySend(port: NativePortHandle): NativePortHandle | number;

@@ -418,9 +418,7 @@ abstract class ReceivingRight extends (NativePortBase as new (token: object, nam
 
   /** Releases the right exactly once (later calls do nothing); pending receives fail with PortClosedError. */
   close(): void {
-    if (this.closed) return;
-    native.close(handle(this));
-    this.afterClose();
+    if (native.close(handle(this))) this.afterClose();
   }
 
   /** @internal */
