@@ -271,6 +271,9 @@ void Parent::handle(mach_msg_header_t *msg, std::vector<Outcome> &outcomes) {
 }
 
 void Parent::serve(Ticket &ticket, mach_msg_header_t *claim, Decoded &claimed, std::vector<Outcome> &outcomes) {
+  // Claimed once: the child's rendezvous is gone before the answer can reach it.
+  destroy_receive(ticket.rendezvous);
+  ticket.rendezvous = MACH_PORT_NULL;
   MessageBuffer answer;
   mach_msg_size_t size = encode(answer, TSMIG_HANDSHAKE_ANSWER_ID, ticket.token, ticket.rights);
   mach_msg_header_t *head = answer.header();
