@@ -3,8 +3,10 @@
 // (and C++ with C++). The parent hands five ports — one per way a right can
 // travel — the child offers one, and both then talk through all of them.
 // Also: fork()-style children with an IPC channel, spawn options passing
-// through, and what the parent still holds afterwards.
+// through (env, cwd, stdio, detached), and what the parent still holds
+// afterwards.
 
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 
 import { allocatePort, forkWithPorts, spawnWithPorts } from '../../runtime/lib/index.js';
@@ -115,4 +117,26 @@ test(
     port.close();
   },
   PATIENCE_MS * 2,
+);
+
+test.skipIf(process.platform !== 'linux')(
+  'detached: the child leads a process group of its own and still claims (Linux: /proc)',
+  async () => {
+    const five = fivePorts();
+    const pending = spawnWithPorts(process.execPath, [CHILD, 'wait-then-exchange'], {
+      ports: five.handed,
+      detached: true,
+      stdio: ['pipe', 'inherit', 'inherit'],
+    });
+    const pid = pending.child.pid!;
+    // /proc/<pid>/stat: "pid (comm) state ppid pgrp ..."; comm is a plain "node" here.
+    const pgrp = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[4]);
+    expect(pgrp).toBe(pid);
+    pending.child.stdin!.end('go\n');
+    const { child, ports } = await pending;
+    await playParent(five, ports.inbox);
+    expect(await exited(child)).toMatchObject({ code: 0 });
+    ports.inbox.close();
+    five.close();
+  },
 );
