@@ -26,11 +26,23 @@ function nativeChild() {
   const source = join(here, 'handshake', 'child.cc');
   const library = join(root, 'build', 'native', 'libtsmig.a');
   const target = join(root, 'build', 'native', 'bench', 'handshake-child');
-  if (!existsSync(library)) throw new Error(`bench/handshake: ${library} is missing (run npm install)`);
-  const stale = !existsSync(target) || statSync(target).mtimeMs < Math.max(statSync(source).mtimeMs, statSync(library).mtimeMs);
+  if (!existsSync(library))
+    throw new Error(`bench/handshake: ${library} is missing (run npm install)`);
+  const stale =
+    !existsSync(target) ||
+    statSync(target).mtimeMs < Math.max(statSync(source).mtimeMs, statSync(library).mtimeMs);
   if (stale) {
     mkdirSync(dirname(target), { recursive: true });
-    execFileSync('c++', ['-std=c++17', '-O2', `-I${join(root, 'runtime', 'include')}`, source, library, '-pthread', '-o', target]);
+    execFileSync('c++', [
+      '-std=c++17',
+      '-O2',
+      `-I${join(root, 'runtime', 'include')}`,
+      source,
+      library,
+      '-pthread',
+      '-o',
+      target,
+    ]);
   }
   return target;
 }
@@ -52,7 +64,10 @@ function plainOnce(command, args) {
 async function handshakeOnce(command, args) {
   const port = allocatePort();
   const start = nowUs();
-  const { child, ports } = await spawnWithPorts(command, args, { ports: { port }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const { child, ports } = await spawnWithPorts(command, args, {
+    ports: { port },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const ms = (nowUs() - start) / 1000;
   child.stdout.resume();
   await new Promise((resolve) => child.once('exit', resolve));
@@ -97,6 +112,8 @@ export async function run({ quick }) {
       goal: '< 1.2×',
     });
   }
-  process.stderr.write(`bench handshake: ${rounds} rounds per case, load average ${before.toFixed(2)} → ${loadavg()[0].toFixed(2)}\n`);
+  process.stderr.write(
+    `bench handshake: ${rounds} rounds per case, load average ${before.toFixed(2)} → ${loadavg()[0].toFixed(2)}\n`,
+  );
   return rows;
 }

@@ -15,8 +15,13 @@
 // handshake from the call on: the Port closes at once, and the right reaches
 // the other side or is destroyed. Received rights arrive as Ports you own.
 
-import { spawn, type ChildProcess, type ForkOptions, type SpawnOptions, type StdioOptions } from 'node:child_process';
-import { closeSync } from 'node:fs';
+import {
+  spawn,
+  type ChildProcess,
+  type ForkOptions,
+  type SpawnOptions,
+  type StdioOptions,
+} from 'node:child_process';
 
 import { MachError } from './errors.js';
 import { dispositionNumber, type Disposition, type PortTransfer } from './message.js';
@@ -29,7 +34,10 @@ interface HandshakeNative {
     onOutcome: (ticket: number, code: number, pid: number, ports: [string, Port | null][]) => void,
     servicePrefix: string,
   ) => NativeHandshakeParent;
-  handshakeClaim(offer: [string, number, number][], timeoutMs: number): Promise<[number, [string, Port | null][]]>;
+  handshakeClaim(
+    offer: [string, number, number][],
+    timeoutMs: number,
+  ): Promise<[number, [string, Port | null][]]>;
   claimStatus(): number;
   handshakeErrorString(code: number): string;
 }
@@ -39,6 +47,7 @@ interface NativeHandshakeParent {
   started(ticket: number, pid: number): number;
   abandon(ticket: number): number;
   refused(): number;
+  closeEndpoint(fd: number): void;
 }
 
 const addon = native as unknown as HandshakeNative;
@@ -79,7 +88,9 @@ export type HandshakeErrorCode = `TSMIG_HANDSHAKE_${(typeof HANDSHAKE_CODES)[num
 
 function handshakeCodeName(code: number): HandshakeErrorCode | undefined {
   const n = (code >>> 0) - HANDSHAKE_ERROR_BASE;
-  return n >= 1 && n <= HANDSHAKE_CODES.length ? `TSMIG_HANDSHAKE_${HANDSHAKE_CODES[n - 1]}` : undefined;
+  return n >= 1 && n <= HANDSHAKE_CODES.length
+    ? `TSMIG_HANDSHAKE_${HANDSHAKE_CODES[n - 1]}`
+    : undefined;
 }
 
 /** Why a handshake failed: the code's name, the runtime's sentence, and the child when there is one. */
@@ -103,13 +114,14 @@ export class HandshakeError extends Error {
 
 /** A HandshakeError for the handshake's own codes, a MachError for any other. */
 function failure(code: number, detail?: string, child?: ChildProcess): Error {
-  return handshakeCodeName(code) !== undefined ? new HandshakeError(code, detail, child) : new MachError(code);
+  return handshakeCodeName(code) !== undefined
+    ? new HandshakeError(code, detail, child)
+    : new MachError(code);
 }
 
-const CODE = Object.fromEntries(HANDSHAKE_CODES.map((name, i) => [name, HANDSHAKE_ERROR_BASE + i + 1])) as Record<
-  (typeof HANDSHAKE_CODES)[number],
-  number
->;
+const CODE = Object.fromEntries(
+  HANDSHAKE_CODES.map((name, i) => [name, HANDSHAKE_ERROR_BASE + i + 1]),
+) as Record<(typeof HANDSHAKE_CODES)[number], number>;
 
 // ---- ports ----------------------------------------------------------------------
 
@@ -148,11 +160,17 @@ function resolvePorts(ports: unknown, what: string): ResolvedPorts {
   for (const [name, value] of named) {
     const bytes = Buffer.byteLength(name);
     if (bytes === 0 || bytes > MAX_NAME_BYTES || name.includes('\0')) {
-      throw new RangeError(`${what}: port names are 1 to ${MAX_NAME_BYTES} bytes without NUL (got ${JSON.stringify(name)})`);
+      throw new RangeError(
+        `${what}: port names are 1 to ${MAX_NAME_BYTES} bytes without NUL (got ${JSON.stringify(name)})`,
+      );
     }
-    const transfer = value !== null && typeof value === 'object' && !(value instanceof Port) ? (value as PortTransfer) : undefined;
+    const transfer =
+      value !== null && typeof value === 'object' && !(value instanceof Port)
+        ? (value as PortTransfer)
+        : undefined;
     const port = transfer !== undefined ? transfer.port : value;
-    if (!(port instanceof Port)) throw new TypeError(`${what}.${name}: expected a Port or { port, disposition }`);
+    if (!(port instanceof Port))
+      throw new TypeError(`${what}.${name}: expected a Port or { port, disposition }`);
     if (port.closed) throw new TypeError(`${what}.${name}: the Port is closed`);
     const right = port.right;
     const disposition = transfer !== undefined ? transfer.disposition : DEFAULT_DISPOSITION[right];
@@ -162,7 +180,8 @@ function resolvePorts(ports: unknown, what: string): ResolvedPorts {
       );
     }
     if (MOVES.has(disposition)) {
-      if (moved.includes(port)) throw new TypeError(`${what}.${name}: the same Port is moved twice`);
+      if (moved.includes(port))
+        throw new TypeError(`${what}.${name}: the same Port is moved twice`);
       moved.push(port);
     }
     entries.push([name, port.name, dispositionNumber(disposition)]);
@@ -185,7 +204,9 @@ function timeoutMs(value: unknown, what: string, fallback: number): number {
   if (value === Infinity) return NO_TIMEOUT;
   // setTimeout's limit (2^31 - 1 ms, about 24.8 days) bounds it too.
   if (typeof value !== 'number' || !(value > 0) || value > 0x7fffffff) {
-    throw new RangeError(`${what} must be a number of milliseconds from 1 to 2^31 - 1, or Infinity`);
+    throw new RangeError(
+      `${what} must be a number of milliseconds from 1 to 2^31 - 1, or Infinity`,
+    );
   }
   return Math.ceil(value);
 }
@@ -208,8 +229,11 @@ export interface SpawnWithPortsOptions extends SpawnOptions {
 
 /** Options of forkWithPorts(): child_process.fork's, and the handshake's. */
 export interface ForkWithPortsOptions extends ForkOptions {
+  /** As for spawnWithPorts(). */
   ports?: Record<string, HandedPort>;
+  /** As for spawnWithPorts(). */
   claimTimeout?: number;
+  /** As for spawnWithPorts(). */
   servicePrefix?: string;
 }
 
@@ -235,7 +259,10 @@ class Rendezvous {
   readonly waiting = new Map<number, Waiting>();
 
   constructor(prefix: string) {
-    this.native = new addon.HandshakeParent((ticket, code, pid, ports) => this.outcome(ticket, code, pid, ports), prefix);
+    this.native = new addon.HandshakeParent(
+      (ticket, code, pid, ports) => this.outcome(ticket, code, pid, ports),
+      prefix,
+    );
   }
 
   private outcome(ticket: number, code: number, pid: number, ports: [string, Port | null][]): void {
@@ -306,11 +333,14 @@ export function spawnWithPorts(
     args = [];
   }
   const { ports, claimTimeout, servicePrefix, ...spawnOptions } = options ?? {};
-  if (typeof command !== 'string' || command.length === 0) throw new TypeError('spawnWithPorts: command must be a non-empty string');
+  if (typeof command !== 'string' || command.length === 0)
+    throw new TypeError('spawnWithPorts: command must be a non-empty string');
   const timeout = timeoutMs(claimTimeout, 'spawnWithPorts: claimTimeout', DEFAULT_TIMEOUT_MS);
   const prefix = servicePrefix ?? DEFAULT_PREFIX;
   if (typeof prefix !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(prefix)) {
-    throw new TypeError('spawnWithPorts: servicePrefix is 1 to 64 characters of A–Z, a–z, 0–9, ".", "_" and "-"');
+    throw new TypeError(
+      'spawnWithPorts: servicePrefix is 1 to 64 characters of A–Z, a–z, 0–9, ".", "_" and "-"',
+    );
   }
   const resolved = resolvePorts(ports, 'spawnWithPorts: ports');
   const stdio = stdioArray(spawnOptions.stdio);
@@ -334,7 +364,7 @@ export function spawnWithPorts(
     throw error;
   } finally {
     // The child has its copy (spawn returns after exec): ours must not reach anyone else.
-    if (inheritFd >= 0) closeSync(inheritFd);
+    if (inheritFd >= 0) r.native.closeEndpoint(inheritFd);
   }
 
   const promise = new Promise<SpawnedWithPorts>((resolve, reject) => {
@@ -357,7 +387,13 @@ export function spawnWithPorts(
             r.native.abandon(ticket);
             waiting.end();
             child.kill(spawnOptions.killSignal ?? 'SIGTERM');
-            reject(failure(CODE.TIMED_OUT, `pid ${child.pid} did not claim its ports in ${timeout} ms`, child));
+            reject(
+              failure(
+                CODE.TIMED_OUT,
+                `pid ${child.pid} did not claim its ports in ${timeout} ms`,
+                child,
+              ),
+            );
           }, timeout);
     const waiting: Waiting = {
       child,
@@ -396,19 +432,25 @@ export function forkWithPorts(
     options = args as ForkWithPortsOptions | undefined;
     args = [];
   }
-  if (typeof modulePath !== 'string' || modulePath.length === 0) throw new TypeError('forkWithPorts: modulePath must be a non-empty string');
+  if (typeof modulePath !== 'string' || modulePath.length === 0)
+    throw new TypeError('forkWithPorts: modulePath must be a non-empty string');
   const { execPath, execArgv, silent, stdio, ...rest } = options ?? {};
   let forkStdio: StdioOptions;
   if (typeof stdio === 'string') {
     forkStdio = [stdio, stdio, stdio, 'ipc'];
   } else if (Array.isArray(stdio)) {
-    if (!stdio.includes('ipc')) throw new TypeError("forkWithPorts: stdio must include 'ipc', as fork()'s does");
+    if (!stdio.includes('ipc'))
+      throw new TypeError("forkWithPorts: stdio must include 'ipc', as fork()'s does");
     forkStdio = stdio;
   } else {
     forkStdio = silent ? ['pipe', 'pipe', 'pipe', 'ipc'] : ['inherit', 'inherit', 'inherit', 'ipc'];
   }
   const argv = [...(execArgv ?? process.execArgv), modulePath, ...(args as readonly string[])];
-  return spawnWithPorts(execPath ?? process.execPath, argv, { ...rest, stdio: forkStdio, shell: false });
+  return spawnWithPorts(execPath ?? process.execPath, argv, {
+    ...rest,
+    stdio: forkStdio,
+    shell: false,
+  });
 }
 
 /** Claims this thread's parents refused so far (impostors, malformed claims): for diagnostics and tests. */
@@ -441,7 +483,8 @@ export function startedWithPorts(): boolean {
  * is not this process's; PARENT_GONE, TIMED_OUT...).
  */
 export async function claimParentPorts(options: ClaimOptions = {}): Promise<Record<string, Port>> {
-  if (typeof options !== 'object' || options === null) throw new TypeError('claimParentPorts: options must be an object');
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('claimParentPorts: options must be an object');
   const timeout = timeoutMs(options.timeout, 'claimParentPorts: timeout', DEFAULT_TIMEOUT_MS);
   const resolved = resolvePorts(options.ports, 'claimParentPorts: ports');
   const status = addon.claimStatus();

@@ -7,7 +7,18 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 
 import { allocatePort, spawnWithPorts, type Port } from '../../runtime/lib/index.js';
-import { CHILD, PATIENCE_MS, bodyText, exited, expectResourcesBackTo, nativeProgram, resources, runProgram, text, warmUp } from './helpers.js';
+import {
+  CHILD,
+  PATIENCE_MS,
+  bodyText,
+  exited,
+  expectResourcesBackTo,
+  nativeProgram,
+  resources,
+  runProgram,
+  text,
+  warmUp,
+} from './helpers.js';
 
 const CHILDREN = 50;
 let claimer = '';
@@ -16,7 +27,7 @@ let baseline: Record<string, number>;
 
 beforeAll(async () => {
   [claimer, spawner] = await Promise.all([nativeProgram('claimer'), nativeProgram('spawner')]);
-  await warmUp(spawnWithPorts);
+  await warmUp();
   baseline = resources();
 });
 
@@ -31,32 +42,52 @@ async function received(port: Port): Promise<string> {
   return line;
 }
 
-test(`${CHILDREN} Node children spawned at once each get their own ports, none crossed`, async () => {
-  const controls = Array.from({ length: CHILDREN }, () => allocatePort());
-  const tags = Array.from({ length: CHILDREN }, () => allocatePort());
-  const spawned = await Promise.all(
-    controls.map((control, i) =>
-      spawnWithPorts(process.execPath, [CHILD, 'tagged', String(i)], {
-        ports: { control, tag: tags[i] },
-        stdio: ['ignore', 'inherit', 'inherit'],
-        // 50 Node start-ups on a small shared machine: a liveness bound, not a measurement.
-        claimTimeout: PATIENCE_MS * 8,
-      }),
-    ),
-  );
-  // Each child says who it is on both ports it was given...
-  const said = await Promise.all(controls.map(async (control, i) => [await received(control), await received(tags[i])]));
-  expect(said).toEqual(controls.map((_, i) => [`100 ${i}`, `101 ${i}`]));
-  // ...and what it offered leads back to that child alone.
-  await Promise.all(spawned.map(({ ports }, i) => ports.inbox.send({ id: 200, body: text(`to-${i}`) })));
-  const answers = await Promise.all(controls.map((control) => received(control)));
-  expect(answers).toEqual(controls.map((_, i) => `201 ${i}:to-${i}`));
-  const exits = await Promise.all(spawned.map(({ child }) => exited(child)));
-  expect(exits.every((e) => e.code === 0)).toBe(true);
-  for (const { ports } of spawned) ports.inbox.close();
-  for (const port of [...controls, ...tags]) port.close();
-}, PATIENCE_MS * 10);
+test(
+  `${CHILDREN} Node children spawned at once each get their own ports, none crossed`,
+  async () => {
+    const controls = Array.from({ length: CHILDREN }, () => allocatePort());
+    const tags = Array.from({ length: CHILDREN }, () => allocatePort());
+    const spawned = await Promise.all(
+      controls.map((control, i) =>
+        spawnWithPorts(process.execPath, [CHILD, 'tagged', String(i)], {
+          ports: { control, tag: tags[i] },
+          stdio: ['ignore', 'inherit', 'inherit'],
+          // 50 Node start-ups on a small shared machine: a liveness bound, not a measurement.
+          claimTimeout: PATIENCE_MS * 8,
+        }),
+      ),
+    );
+    // Each child says who it is on both ports it was given...
+    const said = await Promise.all(
+      controls.map(async (control, i) => [await received(control), await received(tags[i])]),
+    );
+    expect(said).toEqual(controls.map((_, i) => [`100 ${i}`, `101 ${i}`]));
+    // ...and what it offered leads back to that child alone.
+    await Promise.all(
+      spawned.map(({ ports }, i) => ports.inbox.send({ id: 200, body: text(`to-${i}`) })),
+    );
+    const answers = await Promise.all(controls.map((control) => received(control)));
+    expect(answers).toEqual(controls.map((_, i) => `201 ${i}:to-${i}`));
+    const exits = await Promise.all(spawned.map(({ child }) => exited(child)));
+    expect(exits.every((e) => e.code === 0)).toBe(true);
+    for (const { ports } of spawned) ports.inbox.close();
+    for (const port of [...controls, ...tags]) port.close();
+  },
+  PATIENCE_MS * 10,
+);
 
-test('a native parent spawning from 10 threads at once: every child gets its own ports', async () => {
-  expect(await runProgram(spawner, ['many', '10', claimer, 'exchange'])).toBe('OK\n');
-}, PATIENCE_MS * 4);
+test(
+  'a native parent spawning from 10 threads at once: every child gets its own ports',
+  async () => {
+    expect(await runProgram(spawner, ['many', '10', claimer, 'exchange'])).toBe('OK\n');
+  },
+  PATIENCE_MS * 4,
+);
+
+test(
+  'a claim that arrives before its pid is registered is held, then answered',
+  async () => {
+    expect(await runProgram(spawner, ['held', claimer])).toBe('OK\n');
+  },
+  PATIENCE_MS * 2,
+);

@@ -10,7 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
 
-import { allocatePort, spaceStats, type Port, type ReceivedMessage } from '../../runtime/lib/index.js';
+import {
+  allocatePort,
+  spaceStats,
+  spawnWithPorts,
+  type Port,
+  type ReceivedMessage,
+} from '../../runtime/lib/index.js';
 
 export const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = join(here, '..', '..');
@@ -31,7 +37,12 @@ export async function nativeProgram(name: string): Promise<string> {
   mkdirSync(out, { recursive: true });
   const target = join(out, name);
   const library = join(repoRoot, 'build', 'native', 'libtsmig.a');
-  const sources = [join(here, 'native', `${name}.cc`), join(here, 'native', 'script.h'), library, join(repoRoot, 'runtime', 'include', 'tsmig', 'handshake.h')];
+  const sources = [
+    join(here, 'native', `${name}.cc`),
+    join(here, 'native', 'script.h'),
+    library,
+    join(repoRoot, 'runtime', 'include', 'tsmig', 'handshake.h'),
+  ];
   const newest = Math.max(...sources.map((s) => statSync(s).mtimeMs));
   let built = 0;
   try {
@@ -41,20 +52,41 @@ export async function nativeProgram(name: string): Promise<string> {
   }
   if (built < newest) {
     const scratch = `${target}.${process.pid}`;
-    await run('c++', ['-std=c++17', '-O1', '-Wall', '-Wextra', '-Werror', `-I${join(repoRoot, 'runtime', 'include')}`, sources[0], library, '-pthread', '-o', scratch]);
+    await run('c++', [
+      '-std=c++17',
+      '-O1',
+      '-Wall',
+      '-Wextra',
+      '-Werror',
+      `-I${join(repoRoot, 'runtime', 'include')}`,
+      sources[0],
+      library,
+      '-pthread',
+      '-o',
+      scratch,
+    ]);
     renameSync(scratch, target);
   }
   return target;
 }
 
 /** Runs a program to its end and returns its stdout (stderr joins the error when it fails). */
-export async function runProgram(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  const { stdout } = await run(command, args, { env: options.env ?? process.env, timeout: 120_000, maxBuffer: 1 << 20 });
+export async function runProgram(
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
+  const { stdout } = await run(command, args, {
+    env: options.env ?? process.env,
+    timeout: 120_000,
+    maxBuffer: 1 << 20,
+  });
   return stdout;
 }
 
 export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
-export const bodyText = (message: ReceivedMessage): string => new TextDecoder().decode(message.body).replace(/\0+$/, '');
+export const bodyText = (message: ReceivedMessage): string =>
+  new TextDecoder().decode(message.body).replace(/\0+$/, '');
 
 /** Receives one message and checks its id and text. */
 export async function expectMessage(port: Port, id: number, content: string): Promise<void> {
@@ -66,7 +98,10 @@ export async function expectMessage(port: Port, id: number, content: string): Pr
 /** The five ports of the exchange, what the parent keeps of them, and how to hand them. */
 export interface FivePorts {
   /** For spawnWithPorts({ ports }). */
-  handed: Record<string, Port | { port: Port; disposition: 'move-send' | 'move-receive' | 'make-send-once' }>;
+  handed: Record<
+    string,
+    Port | { port: Port; disposition: 'move-send' | 'move-receive' | 'make-send-once' }
+  >;
   control: Port;
   data: Port;
   dataSend: Port;
@@ -106,14 +141,19 @@ export function fivePorts(): FivePorts {
     receiverSend,
     once,
     close() {
-      for (const port of [control, data, dataSend, moved, movedSend, receiver, receiverSend, once]) port.close();
+      for (const port of [control, data, dataSend, moved, movedSend, receiver, receiverSend, once])
+        port.close();
     },
   };
 }
 
 /** The parent's side of the exchange with a child that offered `inbox`; returns once the child was told to exit. */
 export async function playParent(five: FivePorts, inbox: Port): Promise<void> {
-  await expectMessage(five.control, 100, 'control=send;data=send;moved=send;once=send-once;receiver=receive');
+  await expectMessage(
+    five.control,
+    100,
+    'control=send;data=send;moved=send;once=send-once;receiver=receive',
+  );
   await inbox.send({ id: 200, body: text('ping') });
   await expectMessage(five.control, 201, 'pong:ping');
   await expectMessage(five.data, 300, 'data');
@@ -125,11 +165,19 @@ export async function playParent(five: FivePorts, inbox: Port): Promise<void> {
 }
 
 /** The child's exit, as a promise (resolves at once if it has exited already). */
-export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }> {
+export function exited(
+  child: ChildProcess,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }> {
   if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode, at: performance.now() });
+    return Promise.resolve({
+      code: child.exitCode,
+      signal: child.signalCode,
+      at: performance.now(),
+    });
   }
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })));
+  return new Promise((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })),
+  );
 }
 
 /** Everything the child wrote on a piped stream, once it ends. */
@@ -176,9 +224,13 @@ export async function expectResourcesBackTo(before: Record<string, number>): Pro
  * port set and its watch, Node's child-process plumbing) exists before a
  * test counts resources.
  */
-export async function warmUp(spawnWithPorts: typeof import('../../runtime/lib/index.js').spawnWithPorts): Promise<void> {
+export async function warmUp(servicePrefix?: string): Promise<void> {
   const port = allocatePort();
-  const { child } = await spawnWithPorts(process.execPath, [CHILD, 'report'], { stdio: 'ignore', ports: { port } });
+  const { child } = await spawnWithPorts(process.execPath, [CHILD, 'report'], {
+    stdio: 'ignore',
+    ports: { port },
+    servicePrefix,
+  });
   await exited(child);
   port.close();
 }

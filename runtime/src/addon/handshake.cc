@@ -26,6 +26,7 @@
 
 #include "../handshake/child.h"
 #include "../handshake/parent.h"
+#include "../handshake/platform.h"
 #include "instance.h"
 
 namespace tsmig {
@@ -43,20 +44,34 @@ mach_port_right_t RightOfReceivedType(mach_msg_type_name_t type) {
   }
 }
 
-/** [[name, Port | null], ...] for received rights; each Port owns its right from here on. */
+/**
+ * [[name, Port | null], ...] for received rights. Every right is handed to
+ * NewPort, which owns it from then on (and releases it itself if no Port
+ * can be made), even when an earlier one failed; the first failure is
+ * rethrown once all are done.
+ */
 Napi::Array NamedPorts(Napi::Env env, const std::vector<tsmig_named_port_t> &ports) {
   Instance &instance = Instance::Of(env);
   Napi::Array out = Napi::Array::New(env, ports.size());
+  std::unique_ptr<Napi::Error> failed;
   for (size_t i = 0; i < ports.size(); i++) {
+    Napi::Value port = env.Null();
+    if (MACH_PORT_VALID(ports[i].port)) {
+      try {
+        Napi::Object made = instance.NewPort(ports[i].port, RightOfReceivedType(ports[i].disposition));
+        // Empty while the environment is torn down: the right is released already.
+        if (!made.IsEmpty()) port = made;
+      } catch (const Napi::Error &error) {
+        if (!failed) failed = std::make_unique<Napi::Error>(error);
+      }
+    }
+    if (failed) continue;
     Napi::Array entry = Napi::Array::New(env, 2);
     entry.Set(uint32_t{0}, Napi::String::New(env, ports[i].name));
-    if (MACH_PORT_VALID(ports[i].port)) {
-      entry.Set(uint32_t{1}, instance.NewPort(ports[i].port, RightOfReceivedType(ports[i].disposition)));
-    } else {
-      entry.Set(uint32_t{1}, env.Null());
-    }
+    entry.Set(uint32_t{1}, port);
     out.Set(static_cast<uint32_t>(i), entry);
   }
+  if (failed) throw *failed;
   return out;
 }
 
@@ -102,7 +117,8 @@ class HandshakeParent : public Napi::ObjectWrap<HandshakeParent> {
                        {InstanceMethod<&HandshakeParent::Prepare>("prepare"),
                         InstanceMethod<&HandshakeParent::Started>("started"),
                         InstanceMethod<&HandshakeParent::Abandon>("abandon"),
-                        InstanceMethod<&HandshakeParent::Refused>("refused")});
+                        InstanceMethod<&HandshakeParent::Refused>("refused"),
+                        InstanceMethod<&HandshakeParent::CloseEndpoint>("closeEndpoint")});
   }
 
   /** new HandshakeParent(onOutcome(ticket, code, pid, ports), servicePrefix) */
@@ -169,6 +185,14 @@ class HandshakeParent : public Napi::ObjectWrap<HandshakeParent> {
     return Code(env, kr);
   }
 
+  /** closeEndpoint(fd): the parent's copy of a child's inherited descriptor, once spawn() gave it to the child. */
+  Napi::Value CloseEndpoint(const Napi::CallbackInfo &info) {
+    Require(info.Env(), info[0].IsNumber(), "closeEndpoint(fd)");
+    // Closed here, not with fs.closeSync: a worker thread's fs would warn about a descriptor it never opened.
+    handshake::platform::close_endpoint(info[0].As<Napi::Number>().Int32Value());
+    return info.Env().Undefined();
+  }
+
   /** refused() → claims this parent refused so far */
   Napi::Value Refused(const Napi::CallbackInfo &info) {
     return Napi::Number::New(info.Env(), parent_ != nullptr ? static_cast<double>(parent_->refused()) : 0);
@@ -179,8 +203,9 @@ class HandshakeParent : public Napi::ObjectWrap<HandshakeParent> {
     for (handshake::Outcome &outcome : outcomes) {
       Napi::HandleScope scope(env);
       try {
-        Napi::Value ports = NamedPorts(env, outcome.child.ports);
-        outcome.child.ports.clear();  // owned by the Ports now
+        std::vector<tsmig_named_port_t> received;
+        received.swap(outcome.child.ports);  // NamedPorts gives each right its owner, whatever happens
+        Napi::Value ports = NamedPorts(env, received);
         std::vector<napi_value> args = {Napi::Number::New(env, static_cast<double>(outcome.ticket)),
                                         Code(env, outcome.code), Napi::Number::New(env, outcome.pid), ports};
         on_outcome_.MakeCallback(resource_.Value(), args, async_context_);
@@ -298,14 +323,19 @@ class ClaimWorker : public Napi::AsyncWorker {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
     handshake::destroy_rights(offer_);
+    // The names point into the list: it is freed once NamedPorts has read them.
     std::vector<tsmig_named_port_t> received;
     if (list_ != nullptr) received.assign(list_->ports, list_->ports + list_->count);
-    Napi::Array result = Napi::Array::New(env, 2);
-    result.Set(uint32_t{0}, Code(env, code_));
-    result.Set(uint32_t{1}, NamedPorts(env, received));
+    try {
+      Napi::Array result = Napi::Array::New(env, 2);
+      result.Set(uint32_t{0}, Code(env, code_));
+      result.Set(uint32_t{1}, NamedPorts(env, received));
+      deferred_.Resolve(result);
+    } catch (const Napi::Error &error) {
+      deferred_.Reject(error.Value());
+    }
     tsmig_port_list_free(list_);
     list_ = nullptr;
-    deferred_.Resolve(result);
   }
 
  private:

@@ -39,7 +39,8 @@ bool send_consumed_body(mach_msg_return_t mr) {
 
 }  // namespace
 
-Parent::Parent(std::string service_prefix) : prefix_(std::move(service_prefix)) {}
+Parent::Parent(std::string service_prefix)
+    : prefix_(std::move(service_prefix)), per_child_(platform::rendezvous_per_child()) {}
 
 Parent::~Parent() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -78,26 +79,25 @@ kern_return_t Parent::prepare(const tsmig_named_port_t *ports, size_t count, int
   }
   std::string locator;
   int inherit_fd = -1;
-  if (platform::rendezvous_per_child()) {
+  kern_return_t kr = KERN_SUCCESS;
+  if (per_child_) {
     // A port for this child alone: nobody else can hold a send right to it.
-    kern_return_t kr = mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &ticket.rendezvous);
+    kr = mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &ticket.rendezvous);
     if (kr == KERN_SUCCESS) kr = mach_port_move_member(mach_task_self(), ticket.rendezvous, set_);
-    if (kr == KERN_SUCCESS) kr = platform::child_endpoint(ticket.rendezvous, child_fd, &inherit_fd, locator);
-    if (kr != KERN_SUCCESS) {
-      destroy_receive(ticket.rendezvous);
-      destroy_moved(ports, count);
-      return kr;
-    }
   } else if (service_ == MACH_PORT_NULL) {
     if (!valid_prefix(prefix_)) return KERN_INVALID_ARGUMENT;
-    kern_return_t kr = open_service();
-    if (kr != KERN_SUCCESS) {
-      destroy_moved(ports, count);
-      return kr;
-    }
+    kr = open_service();
   }
-  if (!platform::rendezvous_per_child()) locator = service_locator_;
-  kern_return_t kr = take_rights(ports, count, ticket.rights);
+  if (kr == KERN_SUCCESS) {
+    kr = platform::child_endpoint(per_child_ ? ticket.rendezvous : service_, service_locator_, child_fd, &inherit_fd,
+                                  locator);
+  }
+  if (kr != KERN_SUCCESS) {
+    destroy_receive(ticket.rendezvous);
+    destroy_moved(ports, count);
+    return kr;
+  }
+  kr = take_rights(ports, count, ticket.rights);
   if (kr != KERN_SUCCESS) {
     platform::close_endpoint(inherit_fd);
     destroy_receive(ticket.rendezvous);
@@ -226,7 +226,7 @@ void Parent::handle(mach_msg_header_t *msg, std::vector<Outcome> &outcomes) {
   }
   pid_t pid = sender_pid(msg);
   Ticket *match = nullptr;
-  if (platform::rendezvous_per_child()) {
+  if (per_child_) {
     // The port it came through names the ticket; only that ticket's child may use it.
     for (auto &entry : tickets_) {
       if (entry.second.rendezvous == msg->msgh_local_port) match = &entry.second;
@@ -271,6 +271,9 @@ void Parent::handle(mach_msg_header_t *msg, std::vector<Outcome> &outcomes) {
 }
 
 void Parent::serve(Ticket &ticket, mach_msg_header_t *claim, Decoded &claimed, std::vector<Outcome> &outcomes) {
+  // Claimed once: the child's rendezvous is gone before the answer can reach it.
+  destroy_receive(ticket.rendezvous);
+  ticket.rendezvous = MACH_PORT_NULL;
   MessageBuffer answer;
   mach_msg_size_t size = encode(answer, TSMIG_HANDSHAKE_ANSWER_ID, ticket.token, ticket.rights);
   mach_msg_header_t *head = answer.header();

@@ -102,6 +102,7 @@ class Parent {
 
   std::mutex mu_;
   std::string prefix_;
+  const bool per_child_;  // a rendezvous port per child (Linux) or one shared service (macOS)
   mach_port_t set_ = MACH_PORT_NULL;
   mach_port_t service_ = MACH_PORT_NULL;  // the shared service (macOS), a member of set_
   std::string service_locator_;

@@ -17,26 +17,32 @@ namespace tsmig::handshake::platform {
 /**
  * Whether every child gets a rendezvous port of its own (Linux: so a claim
  * can only come through that child's descriptor) rather than one service
- * shared by all the parent's children (macOS).
+ * shared by all the parent's children (macOS). Asked once per Parent. On
+ * Linux TSMIG_HANDSHAKE_SHARED_RENDEZVOUS=1 in the parent's environment
+ * picks the shared model, so the macOS logic (children told apart by pid
+ * alone, claims held for spawns in flight) runs in Linux tests too.
  */
 bool rendezvous_per_child();
 
 /**
- * The shared service (macOS): checks in a receive right with the bootstrap
- * server under "<prefix>.<pid>.<token>" and returns it with the locator
- * children use ("service=<name>"). TSMIG_HANDSHAKE_CHECK_IN_DENIED when the
- * bootstrap server says no. Linux: KERN_NOT_SUPPORTED (never called).
+ * The shared service: a receive right every child reaches, and the locator
+ * children use. macOS: checked in with the bootstrap server under
+ * "<prefix>.<pid>.<token>", locator "service=<name>";
+ * TSMIG_HANDSHAKE_CHECK_IN_DENIED when the bootstrap server says no. Linux
+ * (shared model only): a plain port; children get descriptors to it.
  */
 kern_return_t open_service(const std::string &prefix, const std::string &token, mach_port_t *receive,
                            std::string &locator);
 
 /**
- * What a child needs to reach `rendezvous`, a receive right of ours. Linux:
- * a new descriptor (close-on-exec) with a send right, which the child gets as
- * number `child_fd` (-1: the descriptor's own number), and the locator
- * "fd=<n>". macOS: never called (children find the shared service by name).
+ * What a child needs to reach `rendezvous` (its own port, or the shared
+ * service whose locator is `service_locator`). Linux: a new descriptor
+ * (close-on-exec) with a send right, which the child gets as number
+ * `child_fd` (-1: the descriptor's own number), and the locator "fd=<n>".
+ * macOS: no descriptor (*inherit_fd = -1), the service's locator.
  */
-kern_return_t child_endpoint(mach_port_t rendezvous, int child_fd, int *inherit_fd, std::string &locator);
+kern_return_t child_endpoint(mach_port_t rendezvous, const std::string &service_locator, int child_fd,
+                             int *inherit_fd, std::string &locator);
 
 /** Adds to `actions` what gives a spawned child `inherit_fd` (Linux: as itself, close-on-exec cleared); 0 or an errno. */
 int add_spawn_actions(posix_spawn_file_actions_t *actions, int inherit_fd);

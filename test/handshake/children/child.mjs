@@ -17,11 +17,13 @@
 //   whoami           claims offering nothing and prints one JSON line: its cwd,
 //                    TSMIG_TEST_VALUE, TSMIG_HANDSHAKE now and as it started,
 //                    whether the descriptor it named is still open, what it got
+//   late <file>      waits half a second, claims offering nothing, and writes
+//                    the outcome as JSON to <file>
 //   ipc              (forkWithPorts) claims offering "inbox", sends the port
 //                    names it got over the IPC channel, then plays `exchange`'s
 //                    messages after the claim
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -61,7 +63,9 @@ async function play(parent, inbox) {
 async function outcome(claim) {
   try {
     const ports = await claim;
-    const line = { claimed: Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, port.right])) };
+    const line = {
+      claimed: Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, port.right])),
+    };
     for (const port of Object.values(ports)) port.close();
     return line;
   } catch (error) {
@@ -144,14 +148,24 @@ const modes = {
     // What the process was started with stays readable in /proc: an impostor could copy it.
     const started = startedWith();
     const self = fileURLToPath(import.meta.url);
-    const run = (env) => JSON.parse(execFileSync(process.execPath, [self, 'report'], { env, encoding: 'utf8' }).split('\n')[0]);
+    const run = (env) =>
+      JSON.parse(
+        execFileSync(process.execPath, [self, 'report'], { env, encoding: 'utf8' }).split('\n')[0],
+      );
     // Before the claim the descriptor is still open here, but marked close-on-exec as the runtime loaded.
     const early = run({ ...process.env, [HANDSHAKE_ENV]: started });
     const ports = await claimParentPorts();
     const plain = run({ ...process.env });
     const copied = run({ ...process.env, [HANDSHAKE_ENV]: started });
-    console.log(JSON.stringify({ inherited: process.env[HANDSHAKE_ENV] ?? null, early, plain, copied }));
+    console.log(
+      JSON.stringify({ inherited: process.env[HANDSHAKE_ENV] ?? null, early, plain, copied }),
+    );
     for (const port of Object.values(ports)) port.close();
+  },
+
+  async late(file) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    writeFileSync(file, JSON.stringify(await outcome(claimParentPorts())));
   },
 
   async ipc() {

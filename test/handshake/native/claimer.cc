@@ -5,6 +5,8 @@
 //   report    claims offering nothing; prints "claimed <name>=<right>;..." or
 //             "error <code> <sentence>"; claims a second time and prints that
 //             outcome too; exits 0
+//   announce  prints "claiming", claims offering "inbox", sends "held" (id 100)
+//             to the parent's "control"
 //   junk      first sends the rendezvous malformed claims (through a copy of
 //             its descriptor) and prints how each was answered, one line
 //             each, then claims properly and prints the outcome, then tries
@@ -188,6 +190,17 @@ int junk() {
   return 0;
 }
 
+int announce() {
+  std::printf("claiming\n");
+  std::fflush(stdout);
+  mach_port_t inbox = MACH_PORT_NULL;
+  script::check(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &inbox), "allocate");
+  tsmig::PortMap parent;
+  script::check(tsmig::claim_parent_ports(parent, {{"inbox", inbox, MACH_MSG_TYPE_MAKE_SEND}}), "claim");
+  script::send_text(parent.at("control"), 100, "held");
+  return 0;
+}
+
 int report() {
   tsmig::PortMap parent;
   kern_return_t kr = tsmig::claim_parent_ports(parent);
@@ -204,6 +217,7 @@ int main(int argc, char **argv) {
   if (mode == "exchange") return exchange();
   if (mode == "report") return report();
   if (mode == "junk") return junk();
-  std::fprintf(stderr, "usage: claimer exchange|report|junk\n");
+  if (mode == "announce") return announce();
+  std::fprintf(stderr, "usage: claimer exchange|report|junk|announce\n");
   return 2;
 }

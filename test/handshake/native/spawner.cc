@@ -8,7 +8,14 @@
 //   fail <command> [args]       expects the handshake to fail; prints the
 //                               code and whether every right and descriptor
 //                               held for the child is gone ("clean")
+//   held <claimer>              starts `claimer announce` through the step
+//                               API and lets it claim before its pid is
+//                               registered (while another child's handshake
+//                               drains the rendezvous); the early claim must
+//                               be held, not refused, and answered once the
+//                               pid is registered; prints "OK"
 #include <dirent.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,6 +134,47 @@ int fail(const std::vector<std::string> &command) {
   return 0;
 }
 
+void held(const std::string &claimer) {
+  mach_port_t control = new_port();
+  tsmig_named_port_t ports[] = {{"control", control, MACH_MSG_TYPE_MAKE_SEND}};
+  uint64_t ticket = 0;
+  char entry[256];
+  int inherit = -1;
+  script::check(tsmig_handshake_prepare(ports, 1, nullptr, -1, &ticket, entry, sizeof entry, &inherit), "prepare");
+  int out[2];
+  script::expect(pipe(out) == 0, "pipe");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  if (inherit >= 0) posix_spawn_file_actions_adddup2(&actions, inherit, inherit);
+  std::vector<char *> env;
+  for (char **e = environ; *e != nullptr; e++) env.push_back(*e);
+  env.push_back(entry);
+  env.push_back(nullptr);
+  char *argv[] = {const_cast<char *>(claimer.c_str()), const_cast<char *>("announce"), nullptr};
+  pid_t early = -1;
+  script::expect(posix_spawn(&early, claimer.c_str(), &actions, nullptr, argv, env.data()) == 0, "posix_spawn");
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  if (inherit >= 0) close(inherit);
+  // Once it says so, its claim is on the way; give it time to be queued.
+  char line[16] = {};
+  script::expect(read(out[0], line, sizeof line - 1) > 0 && std::string(line) == "claiming\n", "the child announces");
+  close(out[0]);
+  usleep(300 * 1000);
+  // Another child's handshake drains the rendezvous ports: it meets the early claim, whose pid nobody knows yet.
+  exchange({claimer, "exchange"});
+  script::check(tsmig_handshake_started(ticket, early), "started");
+  tsmig_port_list_t *list = nullptr;
+  script::check(tsmig_handshake_wait(ticket, 20000, &list), "wait");
+  script::expect(list->count == 1 && std::string(list->ports[0].name) == "inbox", "the early child's inbox");
+  mach_port_deallocate(mach_task_self(), list->ports[0].port);
+  tsmig_port_list_free(list);
+  script::expect_text(control, 100, "held");
+  script::expect(wait_exit(early) == 0, "the early child exits 0");
+  mach_port_mod_refs(mach_task_self(), control, MACH_PORT_RIGHT_RECEIVE, -1);
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -146,6 +194,11 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (mode == "fail" && argc > 2) return fail(std::vector<std::string>(argv + 2, argv + argc));
-  std::fprintf(stderr, "usage: spawner exchange|many <n>|fail <command> [args]\n");
+  if (mode == "held" && argc > 2) {
+    held(argv[2]);
+    std::printf("OK\n");
+    return 0;
+  }
+  std::fprintf(stderr, "usage: spawner exchange|many <n>|fail <command> [args] | held <claimer>\n");
   return 2;
 }

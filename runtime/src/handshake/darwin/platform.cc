@@ -54,9 +54,12 @@ kern_return_t open_service(const std::string &prefix, const std::string &token, 
   return KERN_SUCCESS;
 }
 
-kern_return_t child_endpoint(mach_port_t, int, int *inherit_fd, std::string &) {
+kern_return_t child_endpoint(mach_port_t, const std::string &service_locator, int, int *inherit_fd,
+                             std::string &locator) {
+  // Children find the service by name: nothing to inherit.
   *inherit_fd = -1;
-  return KERN_NOT_SUPPORTED;
+  locator = service_locator;
+  return KERN_SUCCESS;
 }
 
 int add_spawn_actions(posix_spawn_file_actions_t *, int) { return 0; }

@@ -3,7 +3,8 @@
 // descriptor (a send right made by tsmig_send_right_to_fd) named "fd=<n>".
 // Since a descriptor can be copied to another process (SCM_RIGHTS,
 // pidfd_getfd), the parent also checks the claim's sender pid, which the
-// kernel stamps on every datagram.
+// kernel stamps on every datagram. (For tests, the shared model of macOS:
+// one port for all children, each reaching it through its own descriptor.)
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -46,13 +47,19 @@ bool could_be_rendezvous(int fd) {
 
 }  // namespace
 
-bool rendezvous_per_child() { return true; }
-
-kern_return_t open_service(const std::string &, const std::string &, mach_port_t *, std::string &) {
-  return KERN_NOT_SUPPORTED;
+bool rendezvous_per_child() {
+  const char *shared = getenv("TSMIG_HANDSHAKE_SHARED_RENDEZVOUS");
+  return shared == nullptr || std::string(shared) != "1";
 }
 
-kern_return_t child_endpoint(mach_port_t rendezvous, int child_fd, int *inherit_fd, std::string &locator) {
+kern_return_t open_service(const std::string &, const std::string &, mach_port_t *receive, std::string &locator) {
+  // Children reach it through descriptors of their own (child_endpoint): it needs no name.
+  locator.clear();
+  return mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, receive);
+}
+
+kern_return_t child_endpoint(mach_port_t rendezvous, const std::string &, int child_fd, int *inherit_fd,
+                             std::string &locator) {
   int fd = -1;
   kern_return_t kr = tsmig_send_right_to_fd(rendezvous, &fd);
   if (kr != KERN_SUCCESS) return kr;
