@@ -47,7 +47,14 @@ kern_return_t tsmig_watch_ack(int watch_fd);
 /* Releases a descriptor from tsmig_port_watch_fd or tsmig_port_send_watch_fd. */
 kern_return_t tsmig_watch_close(int watch_fd);
 
-/* Counts for leak tests: names in this task's space and what they hold. */
+/*
+ * Counts for leak tests: names in this task's space and what they hold.
+ * Some state is made lazily per right and lives as long as the right (on
+ * Linux: a port's home socket pair and queue page once it is sent to, the
+ * room semaphore of a destination once a sender waited on it): count before
+ * the rights exist and after they are all gone. Pooled out-of-line memory
+ * stays until tsmig_ool_trim().
+ */
 typedef struct tsmig_space_stats {
   uint32_t names;           /* names in the space, dead names included */
   uint32_t receive_rights;  /* names holding a receive right */
