@@ -9,6 +9,15 @@
 import { allocatePort, type Port, type RawMessage } from 'tsmig';
 import type { MessageBytes } from './format.js';
 
+/** A right a message carries: its disposition, and the test's port it is a right to. */
+export interface CarriedRight {
+  disposition: number;
+  /** The test's receive right, which still owns the port (null when the receive right itself is carried). */
+  receive: Port | null;
+  /** For a carried receive right: a send right the test kept to it (it dies with the port). */
+  send: Port | null;
+}
+
 /** A corpus message ready to send, and the ports the test made for it. */
 export interface Delivery {
   raw: RawMessage;
@@ -16,11 +25,21 @@ export interface Delivery {
   replyPort: Port | null;
   /** Ports the test still owns after sending (close them when done). */
   kept: Port[];
+  /** Every right the message carries (not the header's), in order. */
+  carried: CarriedRight[];
 }
 
-/** A right for a disposition: the name to put in the message, the Port it moves (if any), the Ports the test keeps. */
-function rightFor(disposition: number, kept: Port[], moved: Port[]): number {
+/** A right for a disposition: the name to put in the message; records the Port it moves and the Ports the test keeps. */
+function rightFor(disposition: number, kept: Port[], moved: Port[], carried: CarriedRight[]): number {
   const port = allocatePort();
+  if (disposition === 16) {
+    // A send right to the moved port shows (by dying) what becomes of the receive right.
+    const send = port.makeSendRight();
+    kept.push(send);
+    carried.push({ disposition, receive: null, send });
+  } else {
+    carried.push({ disposition, receive: port, send: null });
+  }
   switch (disposition) {
     case 16:
       moved.push(port);
@@ -55,6 +74,7 @@ export function deliverable(message: MessageBytes, destination: Port): Delivery 
   const view = new DataView(bytes.buffer);
   const kept: Port[] = [];
   const moved: Port[] = [];
+  const carried: CarriedRight[] = [];
   view.setUint32(8, destination.name, true);
   let replyPort: Port | null = null;
   if (view.getUint32(12, true) !== 0) {
@@ -76,16 +96,16 @@ export function deliverable(message: MessageBytes, destination: Port): Delivery 
     for (let i = 0; i < count && at + 12 <= bytes.length; i++) {
       const type = bytes[at + 11];
       if (type === 0) {
-        if (view.getUint32(at, true) !== 0) view.setUint32(at, rightFor(bytes[at + 10], kept, moved), true);
+        if (view.getUint32(at, true) !== 0) view.setUint32(at, rightFor(bytes[at + 10], kept, moved, carried), true);
         at += 12;
       } else {
         if (type === 2) {
           const names = message.oolPorts[oolPorts.length] ?? new Uint32Array(0);
-          oolPorts.push(Uint32Array.from(names, (name) => (name === 0 ? 0 : rightFor(bytes[at + 10], kept, moved))));
+          oolPorts.push(Uint32Array.from(names, (name) => (name === 0 ? 0 : rightFor(bytes[at + 10], kept, moved, carried))));
         }
         at += 16;
       }
     }
   }
-  return { raw: { bytes, ool: message.ool, oolPorts, moved }, replyPort, kept };
+  return { raw: { bytes, ool: message.ool, oolPorts, moved }, replyPort, kept, carried };
 }
