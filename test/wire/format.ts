@@ -206,12 +206,28 @@ export function receivedForm(sent: Uint8Array, trailer: VectorJson['trailer'] = 
     view.setUint32(16, 0, true);
   }
   if (size >= 28 && (view.getUint32(0, true) & 0x80000000) !== 0) {
+    // The kernel writes each received descriptor afresh (XNU's copyout).
     const count = view.getUint32(24, true);
     let at = 28;
     for (let i = 0; i < count && at + 12 <= size; i++) {
       const type = bytes[at + 11];
-      if (type === 0 || type === 2) bytes[at + 10] = receivedKind(bytes[at + 10]);
-      at += type === 0 ? 12 : 16;
+      if (type === 0) {
+        view.setUint32(at + 4, 0, true);
+        view.setUint16(at + 8, 0, true);
+        bytes[at + 10] = receivedKind(bytes[at + 10]);
+        at += 12;
+      } else {
+        if (at + 16 > size) break;
+        // OOL data: the receiver owns a virtual copy (deallocate set); OOL ports: always deallocate.
+        if (type === 1) {
+          bytes[at + 8] = bytes[at + 9] === 1 ? 1 : 0;
+          bytes[at + 10] = 0;
+        } else if (type === 2) {
+          bytes[at + 8] = 1;
+          bytes[at + 10] = receivedKind(bytes[at + 10]);
+        }
+        at += 16;
+      }
     }
   }
   view.setUint32(size, trailer.format ?? 0, true);

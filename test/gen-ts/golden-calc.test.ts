@@ -1,8 +1,11 @@
+// The golden calc output, run as committed: a server and a client in one
+// process, through the runtime, every routine of the README's example.
+
 import { expect, it } from 'vitest';
 import { allocatePort } from 'tsmig';
 import { CalcClient, serveCalc } from '../golden/calc/expected/input.js';
 
-it('calc round trip in one process', async () => {
+it('the committed calc stubs serve and call every routine', async () => {
   const port = allocatePort();
   const server = serveCalc(port, {
     add: (a, b) => a + b,
