@@ -39,9 +39,40 @@ typedef struct tsmig_space_stats {
   uint32_t descriptors;     /* file descriptors the runtime holds (0 on macOS) */
   uint64_t ool_bytes;       /* bytes of out-of-line memory the runtime tracks as
                                mapped for this process (owned or pooled) */
+  uint64_t rejected_datagrams; /* malformed messages received and destroyed
+                               (0 on macOS) */
 } tsmig_space_stats_t;
 
 kern_return_t tsmig_space_stats(tsmig_space_stats_t *out);
+
+/*
+ * A new descriptor (close-on-exec) carrying one send right to the port that
+ * `name` denotes: with a receive right it makes a send right (as MAKE_SEND),
+ * with a send right it copies it (as COPY_SEND). The caller owns the
+ * descriptor: it can hand it to a child (clear FD_CLOEXEC first) or close it.
+ *   Linux: the sending end of one of the port's socket pairs.
+ *   macOS: KERN_NOT_SUPPORTED.
+ */
+kern_return_t tsmig_send_right_to_fd(mach_port_name_t name, int *fd_out);
+
+/*
+ * Takes ownership of `fd` (made by tsmig_send_right_to_fd, e.g. inherited
+ * by this process) and returns the name of a send right to its port in this
+ * task, coalesced with an existing name for the same port. A descriptor that
+ * is not a tsmig send right is closed and KERN_INVALID_ARGUMENT returned.
+ *   macOS: KERN_NOT_SUPPORTED (fd closed).
+ */
+kern_return_t tsmig_fd_to_send_right(int fd, mach_port_name_t *name_out);
+
+/*
+ * Releases cached out-of-line memory: pooled free regions and the mappings
+ * kept for regions this process sent away (so a region that comes back is
+ * not faulted in again). Leak tests call it before counting. No-op on macOS.
+ */
+kern_return_t tsmig_ool_trim(void);
+
+/* The sender's process id in an audit token (val[5] on both systems). */
+static inline int tsmig_audit_token_pid(const audit_token_t *token) { return (int)token->val[5]; }
 
 #ifdef __cplusplus
 }

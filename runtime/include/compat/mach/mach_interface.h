@@ -1,0 +1,6 @@
+/* Compatibility header: <mach/mach_interface.h> for Mach code built on Linux against the
+   tsmig emulation. Everything lives in <tsmig/mach.h>. */
+#ifndef TSMIG_COMPAT_MACH_MACH_INTERFACE_H
+#define TSMIG_COMPAT_MACH_MACH_INTERFACE_H
+#include <tsmig/mach.h>
+#endif

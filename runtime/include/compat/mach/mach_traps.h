@@ -1,0 +1,6 @@
+/* Compatibility header: <mach/mach_traps.h> for Mach code built on Linux against the
+   tsmig emulation. Everything lives in <tsmig/mach.h>. */
+#ifndef TSMIG_COMPAT_MACH_MACH_TRAPS_H
+#define TSMIG_COMPAT_MACH_MACH_TRAPS_H
+#include <tsmig/mach.h>
+#endif

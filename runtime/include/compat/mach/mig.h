@@ -1,0 +1,6 @@
+/* Compatibility header: <mach/mig.h> for MIG-generated code built on Linux
+   against the tsmig emulation. Everything lives in <tsmig/mig.h>. */
+#ifndef TSMIG_COMPAT_MACH_MIG_H
+#define TSMIG_COMPAT_MACH_MIG_H
+#include <tsmig/mig.h>
+#endif

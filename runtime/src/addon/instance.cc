@@ -1,0 +1,85 @@
+// Node addon: the per-instance state (see instance.h) and its shutdown.
+#include "instance.h"
+
+#include "port.h"
+#include "region.h"
+#include "send.h"
+
+namespace tsmig {
+
+Instance::Instance(Napi::Env env_) : env(env_), scratch_message(std::make_unique<OutgoingMessage>()) {
+  napi_get_uv_event_loop(env, &loop);
+}
+
+Instance::~Instance() = default;
+
+Napi::Object Instance::NewPort(mach_port_name_t name, mach_port_right_t right) {
+  Napi::FunctionReference& cls = right == MACH_PORT_RIGHT_PORT_SET ? port_set_class : port_class;
+  Require(env, !cls.IsEmpty(), "the runtime's Port classes are not registered (load the addon through tsmig)");
+  return cls.New({token.Value(), Napi::Number::New(env, name), Napi::Number::New(env, right)});
+}
+
+namespace {
+
+bool CallFromLoop(Napi::Env env, const Napi::FunctionReference& function, const std::vector<napi_value>& args,
+                  napi_async_context context) {
+  try {
+    function.MakeCallback(env.Undefined(), args, context);
+    return true;
+  } catch (const Napi::Error& error) {
+    napi_fatal_exception(env, error.Value());
+    return false;
+  }
+}
+
+}  // namespace
+
+bool Instance::Dispatch(const std::vector<napi_value>& args) {
+  return CallFromLoop(env, dispatch, args, async_context);
+}
+
+bool Instance::SendDone(const std::vector<napi_value>& args) {
+  return CallFromLoop(env, send_done, args, async_context);
+}
+
+Region* Instance::FindRegion(uintptr_t address) {
+  auto it = regions.find(address);
+  return it == regions.end() ? nullptr : it->second;
+}
+
+void Instance::Shutdown(void (*done)(void*), void* arg) {
+  shutting_down_ = true;
+  shutdown_done_ = done;
+  shutdown_arg_ = arg;
+  // Pending sends first: they hold references of their own, released with them.
+  std::vector<PendingSend*> sends(pending_sends.begin(), pending_sends.end());
+  for (PendingSend* send : sends) send->Finish(MACH_SEND_INTERRUPTED, false);
+  std::vector<NativePort*> live(ports.begin(), ports.end());
+  for (NativePort* port : live) port->Release();
+  std::vector<Region*> mapped;
+  for (auto& entry : regions) mapped.push_back(entry.second);
+  for (Region* region : mapped) ReleaseRegion(*this, region);
+  if (async_context != nullptr) {
+    napi_async_destroy(env, async_context);
+    async_context = nullptr;
+  }
+  if (open_handles_ == 0) {
+    shutdown_done_ = nullptr;
+    done(arg);
+  }
+}
+
+void Instance::HandleClosed() {
+  --open_handles_;
+  if (shutting_down_ && open_handles_ == 0 && shutdown_done_ != nullptr) {
+    auto done = shutdown_done_;
+    shutdown_done_ = nullptr;
+    done(shutdown_arg_);
+  }
+}
+
+void Require(Napi::Env env, bool condition, const char* message) {
+  if (!condition) throw Napi::TypeError::New(env, message);
+}
+
+}  // namespace tsmig

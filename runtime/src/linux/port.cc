@@ -1,0 +1,350 @@
+// Linux emulation: ports and their families. A port's receive side is a set
+// of SOCK_SEQPACKET socket pairs ("families") watched by one epoll; the
+// receiving ends stay with the receive right, the sending ends are the send
+// rights that travel. A family's receiving end sees EOF once every copy of
+// its sending end is closed, which is how send-once rights and no-senders are
+// detected. Each port also owns a queue page (a shared memfd page) that
+// counts queued messages for the queue limit; the page and the port id reach
+// senders through each family's mailbox (wire.h).
+
+#include <linux/futex.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "internal.h"
+
+namespace tsmig::lx {
+
+namespace {
+
+constexpr size_t kPageSize = 4096;
+
+kern_return_t resource_error() {
+  return (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) ? KERN_RESOURCE_SHORTAGE
+                                                                                      : KERN_FAILURE;
+}
+
+/** Writes the family's mailbox from the receiving end (before SO_PASSCRED, which would autobind it). */
+bool write_mailbox(int recv_fd, uint64_t port_id, int page_fd) {
+  Mailbox mb{kWireMagic, kWireVersion, port_id};
+  iovec iov{&mb, sizeof mb};
+  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (page_fd >= 0) {
+    memset(cbuf, 0, sizeof cbuf);
+    msg.msg_control = cbuf;
+    msg.msg_controllen = sizeof cbuf;
+    cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &page_fd, sizeof(int));
+  }
+  return sendmsg(recv_fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof mb);
+}
+
+}  // namespace
+
+uint64_t inode_of(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return 0;
+  return static_cast<uint64_t>(st.st_ino);
+}
+
+std::shared_ptr<ReceivePort> make_port(Space &s, kern_return_t &kr) {
+  auto rp = std::make_shared<ReceivePort>();
+  rp->epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (rp->epfd < 0) {
+    kr = resource_error();
+    return nullptr;
+  }
+  rp->id = new_port_id(s);
+  kr = KERN_SUCCESS;
+  return rp;
+}
+
+QueuePage *map_page(int fd, uint64_t expect_id) {
+  struct stat st;
+  if (fstat(fd, &st) != 0 || static_cast<size_t>(st.st_size) < kPageSize) return nullptr;
+  void *p = mmap(nullptr, kPageSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) return nullptr;
+  auto *page = static_cast<QueuePage *>(p);
+  if (page->magic != kPageMagic || (expect_id != 0 && page->port_id != expect_id)) {
+    munmap(p, kPageSize);
+    return nullptr;
+  }
+  return page;
+}
+
+void unref_page(Space &s, uint64_t id) {
+  auto it = s.pages.find(id);
+  if (it == s.pages.end()) return;
+  if (--it->second.refs == 0) {
+    munmap(it->second.page, kPageSize);
+    s.pages.erase(it);
+  }
+}
+
+kern_return_t ensure_page(Space &s, ReceivePort &rp) {
+  if (rp.page != nullptr) return KERN_SUCCESS;
+  int fd = memfd_create("tsmig-queue", MFD_CLOEXEC);
+  if (fd < 0) return resource_error();
+  if (ftruncate(fd, kPageSize) != 0) {
+    close(fd);
+    return KERN_RESOURCE_SHORTAGE;
+  }
+  if (s.pages.count(rp.id) != 0) {
+    // Only a port that never had a page gets one here, so nobody can have mapped it yet.
+    close(fd);
+    return KERN_FAILURE;
+  }
+  void *p = mmap(nullptr, kPageSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) {
+    close(fd);
+    return KERN_RESOURCE_SHORTAGE;
+  }
+  auto *page = static_cast<QueuePage *>(p);
+  s.pages[rp.id] = PageMap{page, 1};
+  page->magic = kPageMagic;
+  page->version = kWireVersion;
+  page->port_id = rp.id;
+  page->queued.store(0);
+  page->qlimit.store(static_cast<int32_t>(rp.qlimit));
+  page->wake_seq.store(0);
+  page->waiters.store(0);
+  rp.page_fd = fd;
+  rp.page = page;
+  return KERN_SUCCESS;
+}
+
+uint32_t port_qlimit(const ReceivePort &rp) {
+  return rp.page != nullptr ? static_cast<uint32_t>(rp.page->qlimit.load()) : rp.qlimit;
+}
+
+bool page_reserve(QueuePage *page) {
+  int32_t q = page->queued.load(std::memory_order_relaxed);
+  for (;;) {
+    if (q >= page->qlimit.load(std::memory_order_relaxed)) return false;
+    if (page->queued.compare_exchange_weak(q, q + 1, std::memory_order_acq_rel)) return true;
+  }
+}
+
+void page_wake(QueuePage *page) {
+  page->wake_seq.fetch_add(1, std::memory_order_acq_rel);
+  syscall(SYS_futex, &page->wake_seq, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+}
+
+void page_release(QueuePage *page) {
+  page->queued.fetch_sub(1, std::memory_order_acq_rel);
+  if (page->waiters.load(std::memory_order_acquire) > 0) page_wake(page);
+}
+
+kern_return_t make_family(Space &s, ReceivePort &rp, FamilyKind kind, int &send_fd, uint64_t &token) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return resource_error();
+  int recv_fd = sv[0];
+  int snd = sv[1];
+  int bufsize = kSendBuffer;
+  setsockopt(snd, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof bufsize);
+  uint64_t send_ino = 0;
+  if (kind != FamilyKind::SendOnce) {
+    // Send families are coalesced and counted: they need the mailbox (id + queue page) and the inode.
+    kern_return_t kr = ensure_page(s, rp);
+    if (kr != KERN_SUCCESS || !write_mailbox(recv_fd, rp.id, rp.page_fd)) {
+      close(recv_fd);
+      close(snd);
+      return kr != KERN_SUCCESS ? kr : KERN_RESOURCE_SHORTAGE;
+    }
+    send_ino = inode_of(snd);
+  }
+  int one = 1;
+  setsockopt(recv_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+  token = new_token(s);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = token;
+  if (epoll_ctl(rp.epfd, EPOLL_CTL_ADD, recv_fd, &ev) != 0) {
+    kern_return_t kr = resource_error();
+    close(recv_fd);
+    close(snd);
+    return kr == KERN_FAILURE ? KERN_RESOURCE_SHORTAGE : kr;
+  }
+  Family f;
+  f.fd = recv_fd;
+  f.send_ino = send_ino;
+  f.kind = kind;
+  rp.families.emplace(token, f);
+  if (kind == FamilyKind::SendOnce) rp.sorights++;
+  if (kind == FamilyKind::Send && rp.ns_fd >= 0) monitor_watch_family(s, rp, token);
+  send_fd = snd;
+  return KERN_SUCCESS;
+}
+
+kern_return_t ensure_home(Space &s, ReceivePort &rp) {
+  if (rp.home_token != 0) return KERN_SUCCESS;
+  int snd;
+  uint64_t token;
+  kern_return_t kr = make_family(s, rp, FamilyKind::Home, snd, token);
+  if (kr != KERN_SUCCESS) return kr;
+  rp.home_token = token;
+  rp.home_send_fd = snd;
+  rp.home_send_ino = rp.families[token].send_ino;
+  rp.home_exported = false;
+  return KERN_SUCCESS;
+}
+
+kern_return_t export_send(Space &s, ReceivePort &rp, int &fd, bool &fd_owned, uint64_t &made_token) {
+  if (rp.ns_fd < 0) {
+    // Without a no-senders request nobody needs to count senders: every copy shares the home family.
+    kern_return_t kr = ensure_home(s, rp);
+    if (kr != KERN_SUCCESS) return kr;
+    rp.home_exported = true;
+    fd = rp.home_send_fd;
+    fd_owned = false;
+    made_token = 0;
+    return KERN_SUCCESS;
+  }
+  kern_return_t kr = make_family(s, rp, FamilyKind::Send, fd, made_token);
+  fd_owned = kr == KERN_SUCCESS;
+  return kr;
+}
+
+void retire_home(Space &s, ReceivePort &rp) {
+  if (rp.home_token == 0) return;
+  auto it = rp.families.find(rp.home_token);
+  if (it != rp.families.end()) {
+    it->second.kind = FamilyKind::Send;
+    if (rp.ns_fd >= 0) monitor_watch_family(s, rp, rp.home_token);
+  }
+  close_fd(rp.home_send_fd);
+  rp.home_send_fd = -1;
+  rp.home_send_ino = 0;
+  rp.home_token = 0;
+  rp.home_exported = false;
+}
+
+void close_family(Space &s, ReceivePort &rp, uint64_t token) {
+  auto it = rp.families.find(token);
+  if (it == rp.families.end()) return;
+  Family &f = it->second;
+  monitor_unwatch_family(s, f);
+  // Unregister before closing: another process may hold the same socket, keeping it alive in our epoll.
+  epoll_ctl(rp.epfd, EPOLL_CTL_DEL, f.fd, nullptr);
+  close_fd(f.fd);
+  if (f.kind == FamilyKind::SendOnce && rp.sorights > 0) rp.sorights--;
+  if (token == rp.home_token) {
+    close_fd(rp.home_send_fd);
+    rp.home_send_fd = -1;
+    rp.home_token = 0;
+    rp.home_exported = false;
+  }
+  rp.families.erase(it);
+}
+
+void close_port_descriptors(Space &s, ReceivePort &rp, bool) {
+  std::vector<uint64_t> tokens;
+  tokens.reserve(rp.families.size());
+  for (auto &kv : rp.families) tokens.push_back(kv.first);
+  for (uint64_t t : tokens) close_family(s, rp, t);
+  close_fd(rp.home_send_fd);
+  rp.home_send_fd = -1;
+  rp.home_token = 0;
+  if (rp.page != nullptr) {
+    unref_page(s, rp.id);
+    rp.page = nullptr;
+  }
+  close_fd(rp.page_fd);
+  rp.page_fd = -1;
+  close_fd(rp.ns_fd);
+  rp.ns_fd = -1;
+  close_fd(rp.pd_fd);
+  rp.pd_fd = -1;
+}
+
+bool read_mailbox(int send_fd, uint64_t &port_id, int *page_fd) {
+  Mailbox mb{};
+  iovec iov{&mb, sizeof mb};
+  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (page_fd != nullptr) {
+    msg.msg_control = cbuf;
+    msg.msg_controllen = sizeof cbuf;
+  }
+  ssize_t n = recvmsg(send_fd, &msg, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  int got = -1;
+  if (page_fd != nullptr) {
+    for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; i++) {
+        int fd;
+        memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+        if (got < 0) {
+          got = fd;
+        } else {
+          close(fd);
+        }
+      }
+    }
+  }
+  bool ok = n == static_cast<ssize_t>(sizeof mb) && mb.magic == kWireMagic && mb.version == kWireVersion &&
+            mb.port_id != 0;
+  if (!ok) {
+    close_fd(got);
+    return false;
+  }
+  port_id = mb.port_id;
+  if (page_fd != nullptr) *page_fd = got;
+  return true;
+}
+
+QueuePage *sender_page(Space &s, Entry &e) {
+  if (e.page != nullptr) return e.page;
+  if (e.page_missing || e.fd < 0) return nullptr;
+  auto it = s.pages.find(e.port_id);
+  if (it != s.pages.end()) {
+    it->second.refs++;
+    e.page = it->second.page;
+    return e.page;
+  }
+  uint64_t id = 0;
+  int pfd = -1;
+  if (!read_mailbox(e.fd, id, &pfd) || id != e.port_id || pfd < 0) {
+    close_fd(pfd);
+    e.page_missing = true;
+    return nullptr;
+  }
+  QueuePage *page = map_page(pfd, id);
+  close(pfd);
+  if (page == nullptr) {
+    e.page_missing = true;
+    return nullptr;
+  }
+  s.pages[id] = PageMap{page, 1};
+  e.page = page;
+  return page;
+}
+
+bool is_own_sending_end(const ReceivePort &rp, int fd) {
+  uint64_t ino = inode_of(fd);
+  if (ino == 0) return false;
+  if (ino == rp.home_send_ino) return true;
+  for (auto &kv : rp.families) {
+    if (kv.second.send_ino == ino) return true;
+  }
+  return false;
+}
+
+}  // namespace tsmig::lx

@@ -1,0 +1,133 @@
+// Test helpers for the cross-process runtime tests: starting child processes
+// that get a send right by descriptor inheritance, and counting descriptors
+// and port names before and after each test file to prove nothing leaks.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+
+import { allocatePort, spaceStats, type Port, type ReceivedMessage } from '../../runtime/lib/index.js';
+
+export const here = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = join(here, '..', '..');
+export const AGENT = join(here, 'children', 'agent.mjs');
+
+/** Liveness bound for waits that must happen: a generous limit, not a measurement. */
+export const PATIENCE_MS = 20_000;
+
+export interface Child {
+  process: ChildProcess;
+  /** The test's receive right the child sends to. */
+  port: Port;
+  /** A send right to the child's own port (from its hello). */
+  childPort: Port;
+  /** Everything the child wrote to stdout so far. */
+  stdout(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Waits for the child to exit and releases the test's ports. */
+  finish(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Starts `command args` with a send right to a fresh port of this process as
+ * descriptor 3, and waits for its hello (id 1000) carrying a send right to
+ * the child's port.
+ */
+export async function startChild(command: string, args: readonly string[]): Promise<Child> {
+  const port = allocatePort();
+  const fd = port.toDescriptor();
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe', fd] });
+  closeSync(fd);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const early = exited.then(({ code, signal }) => {
+    throw new Error(`child exited before its hello (code ${code}, signal ${signal}):\n${err}`);
+  });
+  const hello = (await Promise.race([port.receive({ timeout: PATIENCE_MS }), early])) as ReceivedMessage;
+  expect(hello.id).toBe(1000);
+  expect(hello.replyPort?.right).toBe('send');
+  const childPort = hello.replyPort!;
+  return {
+    process: child,
+    port,
+    childPort,
+    stdout: () => out,
+    exited,
+    async finish() {
+      const result = await exited;
+      if (result.code !== 0 && result.signal === null) throw new Error(`child failed (code ${result.code}):\n${err}`);
+      port.close();
+      childPort.close();
+      return result;
+    },
+  };
+}
+
+/** Starts test/runtime/children/agent.mjs with a scenario. */
+export function startAgent(scenario: string, nodeArgs: readonly string[] = []): Promise<Child> {
+  return startChild(process.execPath, [...nodeArgs, AGENT, scenario]);
+}
+
+/** The JSON a child put in a message body. */
+export function bodyJson<T = unknown>(message: ReceivedMessage): T {
+  return JSON.parse(new TextDecoder().decode(message.body).replace(/\0+$/, '')) as T;
+}
+
+/** A JSON body for a message. */
+export function jsonBody(value: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value));
+}
+
+/** What this process holds: open descriptors and port names by kind. */
+export function resources(): { fds: number; names: number; receive: number; send: number; sendOnce: number; sets: number; dead: number; runtimeFds: number } {
+  const stats = spaceStats();
+  return {
+    fds: readdirSync('/proc/self/fd').length,
+    names: stats.names,
+    receive: stats.receiveRights,
+    send: stats.sendRights,
+    sendOnce: stats.sendOnceRights,
+    sets: stats.portSets,
+    dead: stats.deadNames,
+    runtimeFds: stats.descriptors,
+  };
+}
+
+/**
+ * Resource counts settle after GC finalizers and closing handles; waits a
+ * few turns of the event loop (no sleeping on a clock) before counting.
+ */
+export async function settledResources(): Promise<ReturnType<typeof resources>> {
+  for (let i = 0; i < 5; i++) {
+    (globalThis as { gc?: () => void }).gc?.();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return resources();
+}
+
+/**
+ * Registers a check that the file leaves descriptors and names as it found
+ * them: call at the top of a test file with vitest's beforeAll/afterAll.
+ */
+export function trackLeaks(hooks: { beforeAll: (fn: () => Promise<void>) => void; afterAll: (fn: () => Promise<void>) => void }): void {
+  let before: ReturnType<typeof resources> | undefined;
+  hooks.beforeAll(async () => {
+    // Warm up what Node and the runtime create once per process (signal pipes, the first child).
+    const warm = allocatePort();
+    warm.makeSendRight().close();
+    warm.close();
+    await new Promise<void>((resolve) => spawn(process.execPath, ['-e', '0']).on('exit', () => resolve()));
+    before = await settledResources();
+  });
+  hooks.afterAll(async () => {
+    const after = await settledResources();
+    expect(after).toEqual(before);
+  });
+}

@@ -1,0 +1,46 @@
+// worker_threads: each thread has its own addon instance over the one name
+// space of the process. A worker exchanges messages with the main thread,
+// and a worker that ends with ports, a pending receive and a region still
+// held leaves nothing behind (its instance's cleanup releases them).
+
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+
+import { allocatePort } from '../../runtime/lib/index.js';
+import { PATIENCE_MS, here, settledResources, trackLeaks } from './helpers.js';
+
+trackLeaks({ beforeAll, afterAll });
+
+async function runWorker(litter: boolean, finish: (worker: Worker) => Promise<void>): Promise<void> {
+  const port = allocatePort();
+  const name = port.makeSendRight().detach();
+  const worker = new Worker(join(here, 'children', 'worker.mjs'), { workerData: { name, litter } });
+  const exited = new Promise<number>((resolve, reject) => {
+    worker.on('exit', resolve);
+    worker.on('error', reject);
+  });
+  const hello = await port.receive({ timeout: PATIENCE_MS });
+  expect(hello.id).toBe(1000);
+  await hello.replyPort!.send({ id: 41 });
+  expect((await port.receive({ timeout: PATIENCE_MS })).id).toBe(42);
+  if (litter) expect((await port.receive({ timeout: PATIENCE_MS })).id).toBe(2000);
+  await finish(worker);
+  await exited;
+  hello.replyPort!.close();
+  port.close();
+}
+
+test('a worker thread exchanges messages with the main thread', async () => {
+  const before = await settledResources();
+  await runWorker(false, async () => {});
+  expect(await settledResources()).toEqual(before);
+});
+
+test('terminating a worker releases the ports, pending receive and regions it still held', async () => {
+  const before = await settledResources();
+  await runWorker(true, async (worker) => {
+    await worker.terminate();
+  });
+  expect(await settledResources()).toEqual(before);
+});
