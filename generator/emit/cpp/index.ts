@@ -24,3 +24,8 @@ export function emitCpp(input: CppEmitInput): Map<string, string> {
   files.set(`${input.baseName}.mig.cc`, templates.source(view));
   return files;
 }
+
+/** The C++ namespace holding an interface's client functions. */
+export function clientNamespaceOf(input: CppEmitInput): string {
+  return interfaceView(input).namespace;
+}

@@ -429,20 +429,19 @@ function clientView(rt: IrRoutine, layout: RoutineLayout): ClientView {
   const replyArg = rt.replyPort.kind === 'argument' ? rt.replyPort.argument : null;
   const ownReplyPort = !rt.oneWay && rt.replyPort.kind === 'default';
   const special = ownReplyPort && rt.useSpecialReplyPort;
-  let local: string;
-  let localDisp: string;
-  if (header.local.disposition === null) {
-    local = 'MACH_PORT_NULL';
-    localDisp = '0';
-  } else if (header.local.arg) {
-    local = cppIdentifier(header.local.arg);
-    localDisp = dispositionExpr(header.local.disposition, rt, replyArg, 'user');
-  } else if (ownReplyPort) {
-    local = special ? 'tsmig::stubs::special_reply_port()' : 'mig_get_reply_port()';
-    localDisp = 'MACH_MSG_TYPE_MAKE_SEND_ONCE';
-  } else {
-    local = 'MACH_PORT_NULL';
-    localDisp = '0';
+  // MIG keeps the reply port's disposition in the header bits even when the port itself is null (sreplyport).
+  let local = 'MACH_PORT_NULL';
+  let localDisp = '0';
+  if (header.local.disposition !== null) {
+    if (header.local.arg) {
+      local = cppIdentifier(header.local.arg);
+      localDisp = dispositionExpr(header.local.disposition, rt, replyArg, 'user');
+    } else if (ownReplyPort) {
+      local = special ? 'tsmig::stubs::special_reply_port()' : 'mig_get_reply_port()';
+      localDisp = 'MACH_MSG_TYPE_MAKE_SEND_ONCE';
+    } else {
+      localDisp = String(header.local.disposition.sent);
+    }
   }
   const bits = `${req.complex ? 'MACH_MSGH_BITS_COMPLEX | ' : ''}MACH_MSGH_BITS(${remoteDisp}, ${localDisp})`;
   const hasRequestShift = req.fields.some((f) => f.variable);
