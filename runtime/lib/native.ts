@@ -98,6 +98,8 @@ export interface NativeSpaceStats {
   deadNames: number;
   descriptors: number;
   outOfLineBytes: number;
+  /** Malformed messages the runtime received and destroyed (0 on macOS). */
+  rejectedMessages: number;
 }
 
 function packageRoot(): string {

@@ -384,8 +384,8 @@ const NativePortBase: NativePortConstructor = native.NativePort;
 
 /** What Port (receive rights) and PortSet share: ownership of a name, and receiving. */
 abstract class ReceivingRight extends (NativePortBase as new (token: object, name: number, right: number) => object) {
-  /** @internal */
-  [kInbox]: Inbox | undefined;
+  /** @internal Created on first use: only receive rights and port sets have one. */
+  declare [kInbox]: Inbox | undefined;
 
   /** The name in this task; throws PortClosedError once the Port no longer owns its right. */
   get name(): number {

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 namespace harness {
 
 [[noreturn]] inline void fail(const char *file, int line, const std::string &what) {
+  fflush(stdout);
   fprintf(stderr, "FAIL %s:%d (pid %d): %s\n", file, line, getpid(), what.c_str());
   fflush(stderr);
   _exit(1);
@@ -143,7 +145,10 @@ struct Register {
 inline int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   if (argc == 2 && strcmp(argv[1], "--list") == 0) {
-    for (auto &kv : registry()) printf("%s\n", kv.first.c_str());
+    // Scenarios named child_* are halves that another scenario starts in a new process.
+    for (auto &kv : registry()) {
+      if (kv.first.rfind("child_", 0) != 0) printf("%s\n", kv.first.c_str());
+    }
     return 0;
   }
   if (argc < 2 || registry().count(argv[1]) == 0) {
@@ -175,6 +180,8 @@ inline pid_t fork_peer(mach_port_t port, const std::function<void(mach_port_t)> 
   pid_t pid = fork();
   CHECK(pid >= 0);
   if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // a failed test never leaves peers behind
+    if (getppid() == 1) _exit(1);
     mach_port_t p = MACH_PORT_NULL;
     CHECK_OK(task_get_special_port(mach_task_self(), TASK_BOOTSTRAP_PORT, &p));
     body(p);
@@ -264,6 +271,11 @@ template <typename T>
 inline kern_return_t receive(mach_port_t port, T &buf, int timeout_ms = 10000, mach_msg_option_t extra = 0) {
   mach_msg_option_t opt = MACH_RCV_MSG | extra | (timeout_ms >= 0 ? MACH_RCV_TIMEOUT : 0);
   return mach_msg(&buf.h, opt, 0, sizeof buf, port, timeout_ms >= 0 ? timeout_ms : 0, MACH_PORT_NULL);
+}
+
+/** Receives into any buffer that starts with a header. */
+inline kern_return_t receive_raw(mach_port_t port, mach_msg_header_t *h, mach_msg_size_t size, int timeout_ms = 30000) {
+  return mach_msg(h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, size, port, timeout_ms, MACH_PORT_NULL);
 }
 
 /** Sends one port right in a descriptor. */

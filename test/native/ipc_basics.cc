@@ -38,7 +38,7 @@ SCENARIO(names_and_types) {
   CHECK_OK(mach_port_mod_refs(mach_task_self(), recv, MACH_PORT_RIGHT_SEND, 4));
   CHECK_EQ(refs(recv, MACH_PORT_RIGHT_SEND), 5u);
   CHECK_KR(mach_port_mod_refs(mach_task_self(), recv, MACH_PORT_RIGHT_SEND, -6), KERN_INVALID_VALUE);
-  CHECK_KR(mach_port_mod_refs(mach_task_self(), recv, MACH_PORT_RIGHT_SEND, MACH_PORT_UREFS_MAX),
+  CHECK_KR(mach_port_mod_refs(mach_task_self(), recv, MACH_PORT_RIGHT_SEND, 0xffff),
            KERN_UREFS_OVERFLOW);
   CHECK_KR(mach_port_mod_refs(mach_task_self(), recv, MACH_PORT_RIGHT_RECEIVE, -2), KERN_INVALID_VALUE);
   CHECK_OK(mach_port_mod_refs(mach_task_self(), recv, MACH_PORT_RIGHT_SEND, -4));
@@ -368,9 +368,11 @@ SCENARIO(port_sets) {
   CHECK_EQ(poll(&pfd, 1, 0), 0);
   CHECK_OK(send_simple(b, 4, 0));
   CHECK_EQ(poll(&pfd, 1, 5000), 1);
+  CHECK_OK(tsmig_watch_ack(fd));
   CHECK_OK(receive(set, r));
   CHECK_EQ(r.h.msgh_id, 4);
   CHECK_EQ(poll(&pfd, 1, 0), 0);
+  CHECK_OK(tsmig_watch_close(fd));
   // Destroying the set while another thread waits on it wakes that thread.
   std::atomic<kern_return_t> waited{0};
   std::thread waiter([&] {
@@ -558,10 +560,68 @@ SCENARIO(watch_descriptor) {
   while (epoll_wait(ep, &out, 1, 0) == 1) CHECK_KR(receive(p, r, 0), MACH_RCV_TIMED_OUT);
   CHECK_EQ(epoll_wait(ep, &out, 1, 0), 0);
   close(ep);
+  CHECK_OK(tsmig_watch_close(fd));
   mach_port_t s;
   CHECK_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_DEAD_NAME, &s));
   CHECK_KR(tsmig_port_watch_fd(s, &fd), KERN_INVALID_RIGHT);
   CHECK_OK(mach_port_deallocate(mach_task_self(), s));
+  destroy(p);
+}
+
+// An event loop's sends: after MACH_SEND_TIMED_OUT, a send watch polls readable when room appears.
+SCENARIO(send_watch) {
+  mach_port_t p = new_port_with_send();
+  mach_port_limits_t lim{1};
+  CHECK_OK(mach_port_set_attributes(mach_task_self(), p, MACH_PORT_LIMITS_INFO, (mach_port_info_t)&lim, 1));
+  int gate[2];
+  CHECK(pipe(gate) == 0);
+  // The sender is another process (the room semaphore reaches it through the family's mailbox).
+  pid_t pid = fork_peer(p, [gate](mach_port_t dest) {
+    close(gate[0]);
+    CHECK_OK(send_simple(dest, 1, 0, MACH_MSG_TYPE_COPY_SEND, MACH_PORT_NULL, 0, MACH_SEND_TIMEOUT, 0));
+    CHECK_KR(send_simple(dest, 2, 0, MACH_MSG_TYPE_COPY_SEND, MACH_PORT_NULL, 0, MACH_SEND_TIMEOUT, 0),
+             MACH_SEND_TIMED_OUT);
+    int w;
+    CHECK_OK(tsmig_port_send_watch_fd(dest, &w));
+    pollfd pw{w, POLLIN, 0};
+    CHECK_EQ(poll(&pw, 1, 0), 0);
+    CHECK(write(gate[1], "f", 1) == 1);  // the parent receives one message now
+    CHECK_EQ(poll(&pw, 1, 10000), 1);
+    CHECK_OK(tsmig_watch_ack(w));
+    CHECK_OK(send_simple(dest, 2, 0, MACH_MSG_TYPE_COPY_SEND, MACH_PORT_NULL, 0, MACH_SEND_TIMEOUT, 0));
+    CHECK_EQ(poll(&pw, 1, 0), 0);  // full again, and the token was taken
+    // The port dies: the watch polls readable, the send fails for good.
+    CHECK(write(gate[1], "d", 1) == 1);
+    CHECK_EQ(poll(&pw, 1, 10000), 1);
+    CHECK_KR(send_simple(dest, 3, 0, MACH_MSG_TYPE_COPY_SEND, MACH_PORT_NULL, 0, MACH_SEND_TIMEOUT, 0),
+             MACH_SEND_INVALID_DEST);
+    CHECK_OK(tsmig_watch_close(w));
+  });
+  close(gate[1]);
+  char c;
+  CHECK(read(gate[0], &c, 1) == 1);
+  SimpleRcv r;
+  CHECK_OK(receive(p, r));
+  CHECK_EQ(r.h.msgh_id, 1);
+  CHECK(read(gate[0], &c, 1) == 1);
+  destroy(p);
+  join(pid);
+  close(gate[0]);
+  // Our own port, full: the watch is the room semaphore alone; closing it gives everything back.
+  p = new_port_with_send();
+  CHECK_OK(mach_port_set_attributes(mach_task_self(), p, MACH_PORT_LIMITS_INFO, (mach_port_info_t)&lim, 1));
+  CHECK_OK(send_simple(p, 1, 0));
+  CHECK_KR(send_simple(p, 2, 0, MACH_MSG_TYPE_COPY_SEND, MACH_PORT_NULL, 0, MACH_SEND_TIMEOUT, 0), MACH_SEND_TIMED_OUT);
+  int w;
+  CHECK_OK(tsmig_port_send_watch_fd(p, &w));
+  pollfd pw{w, POLLIN, 0};
+  CHECK_EQ(poll(&pw, 1, 0), 0);
+  CHECK_OK(receive(p, r));
+  CHECK_EQ(poll(&pw, 1, 0), 1);
+  CHECK_OK(tsmig_watch_ack(w));
+  CHECK_OK(send_simple(p, 2, 0, MACH_MSG_TYPE_COPY_SEND, MACH_PORT_NULL, 0, MACH_SEND_TIMEOUT, 0));
+  CHECK_OK(tsmig_watch_close(w));
+  CHECK_OK(receive(p, r));
   destroy(p);
 }
 

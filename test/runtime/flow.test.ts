@@ -92,7 +92,7 @@ describe('send to a full queue', () => {
     const carriedToo = carried.copySendRight();
     const fifth = childPort.send({ id: 5, ports: [{ port: carriedToo, disposition: 'move-send' }] });
     const sixth = childPort.send({ id: 6 });
-    const late = childPort.send({ id: 7 }, { timeout: 0 });
+    const late = expect(childPort.send({ id: 7 }, { timeout: 0 })).rejects.toMatchObject({ codeName: 'MACH_SEND_TIMED_OUT' });
     let ticks = 0;
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
@@ -102,7 +102,7 @@ describe('send to a full queue', () => {
         }
       }, 1);
     });
-    await expect(late).rejects.toMatchObject({ codeName: 'MACH_SEND_TIMED_OUT' });
+    await late;
     await control.send({ id: 100 }); // the child starts reading
     await Promise.all([fifth, sixth]);
     expect(carriedToo.closed).toBe(true);

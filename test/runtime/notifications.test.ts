@@ -33,13 +33,23 @@ describe('notifications as events', () => {
   test('no-senders: the child destroys the only send right; the port hears it', async () => {
     const child = await startAgent('drop-rights');
     const port = allocatePort();
+    // With a sender alive the request waits (with none it would fire at once, as Mach's does).
+    const send = port.makeSendRight();
     const noSenders = new Promise<Notification>((resolve) => port.once('no-senders', resolve));
     port.requestNotification('no-senders', port);
-    await child.childPort.send({ id: 1, ports: [{ port, disposition: 'make-send' }] });
+    await child.childPort.send({ id: 1, ports: [{ port: send, disposition: 'move-send' }] });
     await child.port.receive({ timeout: PATIENCE_MS });
     expect(await noSenders).toMatchObject({ kind: 'no-senders', makeSendCount: 1 });
     await child.childPort.send({ id: 1999 });
     await child.finish();
+    port.close();
+  });
+
+  test('no-senders requested with no sender alive fires at once, with the make-send count so far', async () => {
+    const port = allocatePort();
+    const noSenders = new Promise<Notification>((resolve) => port.once('no-senders', resolve));
+    port.requestNotification('no-senders', port);
+    expect(await noSenders).toEqual({ kind: 'no-senders', makeSendCount: 0 });
     port.close();
   });
 
@@ -78,17 +88,19 @@ describe('notifications as events', () => {
   });
 
   test('port-deleted: deallocating a name with a dead-name request tells the notification port', async () => {
+    const child = await startAgent('describe');
     const notify = allocatePort();
-    const port = allocatePort();
-    const send = port.makeSendRight();
-    const other = send.copySendRight();
+    const send = child.childPort.copySendRight();
     send.requestNotification('dead-name', notify);
     const deleted = new Promise<Notification>((resolve) => notify.once('notification', resolve));
     const name = send.name;
     send.close();
-    other.close();
+    // The name still has the helper's reference: only when the last one goes is it deleted.
+    child.childPort.close();
     expect(await deleted).toEqual({ kind: 'port-deleted', name });
-    port.close();
+    // No right to the child is left to tell it to quit.
+    child.process.kill();
+    await child.finish();
     notify.close();
   });
 

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 
 import { allocatePort } from '../../runtime/lib/index.js';
-import { PATIENCE_MS, here, settledResources, trackLeaks } from './helpers.js';
+import { PATIENCE_MS, expectResourcesBackTo, here, settledResources, trackLeaks } from './helpers.js';
 
 trackLeaks({ beforeAll, afterAll });
 
@@ -34,7 +34,7 @@ async function runWorker(litter: boolean, finish: (worker: Worker) => Promise<vo
 test('a worker thread exchanges messages with the main thread', async () => {
   const before = await settledResources();
   await runWorker(false, async () => {});
-  expect(await settledResources()).toEqual(before);
+  await expectResourcesBackTo(before);
 });
 
 test('terminating a worker releases the ports, pending receive and regions it still held', async () => {
@@ -42,5 +42,20 @@ test('terminating a worker releases the ports, pending receive and regions it st
   await runWorker(true, async (worker) => {
     await worker.terminate();
   });
-  expect(await settledResources()).toEqual(before);
+  await expectResourcesBackTo(before);
+});
+
+test('workers terminated at arbitrary points of busy traffic with rights leave no name behind', async () => {
+  const before = await settledResources();
+  const port = allocatePort();
+  for (let i = 0; i < 20; i++) {
+    const name = port.makeSendRight().detach();
+    const worker = new Worker(join(here, 'children', 'busy-worker.mjs'), { workerData: { name } });
+    expect((await port.receive({ timeout: PATIENCE_MS })).id).toBe(1000);
+    // Let it run a varying while, so termination lands anywhere in its loop.
+    await new Promise((resolve) => setTimeout(resolve, i));
+    await worker.terminate();
+  }
+  port.close();
+  await expectResourcesBackTo(before);
 });

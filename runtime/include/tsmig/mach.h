@@ -208,11 +208,6 @@ typedef integer_t *mach_port_info_t;
 #define MACH_PORT_SRIGHTS_NONE 0
 #define MACH_PORT_SRIGHTS_PRESENT 1
 
-#define MACH_PORT_UREFS_MAX ((mach_port_urefs_t)((1 << 16) - 1))
-#define MACH_PORT_UREFS_OVERFLOW(urefs, delta) \
-  (((delta) > 0) && ((((urefs) + (delta)) <= (urefs)) || (((urefs) + (delta)) > MACH_PORT_UREFS_MAX)))
-#define MACH_PORT_UREFS_UNDERFLOW(urefs, delta) (((delta) < 0) && (((mach_port_urefs_t) - (delta)) > (urefs)))
-
 /* Queue limits (messages). */
 typedef natural_t mach_port_qlimit_t;
 #define MACH_PORT_QLIMIT_ZERO (0)

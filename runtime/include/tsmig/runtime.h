@@ -17,16 +17,35 @@ extern "C" {
 #endif
 
 /*
- * A descriptor that polls readable while a message (or a notification the
- * runtime has to deliver) waits on the receive right or port set `name`, so
- * an event loop (libuv's uv_poll) can watch ports without a thread or a busy
- * poll. The runtime owns the descriptor; it stays valid until the right is
- * destroyed or moved away. After it polls readable, receive with
- * MACH_RCV_TIMEOUT and a zero timeout until MACH_RCV_TIMED_OUT.
- *   Linux: the port's epoll descriptor.  macOS: a kqueue watching the port
- *   with EVFILT_MACHPORT.
+ * A new descriptor (close-on-exec, owned by the caller) that polls readable
+ * while a message (or work the runtime does on the port's behalf) waits on
+ * the receive right or port set `name`, so an event loop (libuv's uv_poll)
+ * can watch ports without a thread or a busy poll. After it polls readable,
+ * call tsmig_watch_ack, then receive with MACH_RCV_TIMEOUT and a zero timeout
+ * until MACH_RCV_TIMED_OUT. Stop watching (tsmig_watch_close) before moving
+ * or destroying the right; afterwards the descriptor may stay readable.
+ *   Linux: a copy of the port's epoll descriptor.  macOS: a kqueue watching
+ *   the port with EVFILT_MACHPORT.
  */
 kern_return_t tsmig_port_watch_fd(mach_port_name_t name, int *fd_out);
+
+/*
+ * A new descriptor (owned by the caller) that polls readable once a send to
+ * `name` (a send or send-once right, or our own receive right) may succeed
+ * again, or can no longer succeed because the port died. For an event loop:
+ * call it after a zero-timeout send returned MACH_SEND_TIMED_OUT, and send
+ * again (zero timeout) each time it polls readable, after tsmig_watch_ack. It
+ * may poll readable spuriously; it never stays unreadable while there is room.
+ *   Linux: an epoll over the port's room semaphore and the sending socket.
+ *   macOS: a kqueue over a private port with MACH_NOTIFY_SEND_POSSIBLE.
+ */
+kern_return_t tsmig_port_send_watch_fd(mach_port_name_t name, int *fd_out);
+
+/* Call after a watch descriptor polled readable, before receiving or sending. */
+kern_return_t tsmig_watch_ack(int watch_fd);
+
+/* Releases a descriptor from tsmig_port_watch_fd or tsmig_port_send_watch_fd. */
+kern_return_t tsmig_watch_close(int watch_fd);
 
 /* Counts for leak tests: names in this task's space and what they hold. */
 typedef struct tsmig_space_stats {

@@ -13,18 +13,42 @@ Instance::Instance(Napi::Env env_) : env(env_), scratch_message(std::make_unique
 
 Instance::~Instance() = default;
 
+namespace {
+
+void ReleaseReference(mach_port_name_t name, mach_port_right_t right) {
+  if (right == MACH_PORT_RIGHT_RECEIVE || right == MACH_PORT_RIGHT_PORT_SET) {
+    mach_port_mod_refs(mach_task_self(), name, right, -1);
+  } else {
+    mach_port_deallocate(mach_task_self(), name);
+  }
+}
+
+}  // namespace
+
 Napi::Object Instance::NewPort(mach_port_name_t name, mach_port_right_t right) {
   Napi::FunctionReference& cls = right == MACH_PORT_RIGHT_PORT_SET ? port_set_class : port_class;
-  Require(env, !cls.IsEmpty(), "the runtime's Port classes are not registered (load the addon through tsmig)");
-  return cls.New({token.Value(), Napi::Number::New(env, name), Napi::Number::New(env, right)});
+  constructed_ = nullptr;
+  Napi::Object made;
+  try {
+    Require(env, !cls.IsEmpty(), "the runtime's Port classes are not registered (load the addon through tsmig)");
+    made = cls.New({token.Value(), Napi::Number::New(env, name), Napi::Number::New(env, right)});
+  } catch (...) {
+    // Built or not, the reference has exactly one owner: the object, or nobody — then it goes now.
+    if (constructed_ == nullptr) ReleaseReference(name, right);
+    throw;
+  }
+  // An environment being torn down fails calls silently (NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS).
+  if (constructed_ == nullptr) ReleaseReference(name, right);
+  return made;
 }
 
 namespace {
 
-bool CallFromLoop(Napi::Env env, const Napi::FunctionReference& function, const std::vector<napi_value>& args,
-                  napi_async_context context) {
+bool CallFromLoop(Napi::Env env, const Napi::FunctionReference& function, Napi::Object receiver,
+                  const std::vector<napi_value>& args, napi_async_context context) {
   try {
-    function.MakeCallback(env.Undefined(), args, context);
+    // MakeCallback needs an object as `this` (undefined cannot be converted).
+    function.MakeCallback(receiver, args, context);
     return true;
   } catch (const Napi::Error& error) {
     napi_fatal_exception(env, error.Value());
@@ -35,11 +59,11 @@ bool CallFromLoop(Napi::Env env, const Napi::FunctionReference& function, const 
 }  // namespace
 
 bool Instance::Dispatch(const std::vector<napi_value>& args) {
-  return CallFromLoop(env, dispatch, args, async_context);
+  return CallFromLoop(env, dispatch, async_resource.Value(), args, async_context);
 }
 
 bool Instance::SendDone(const std::vector<napi_value>& args) {
-  return CallFromLoop(env, send_done, args, async_context);
+  return CallFromLoop(env, send_done, async_resource.Value(), args, async_context);
 }
 
 Region* Instance::FindRegion(uintptr_t address) {

@@ -53,9 +53,13 @@ class Instance {
   /**
    * A JS Port (or PortSet for port sets) that owns one user reference of
    * `right` under `name`. The object is constructed through the classes the
-   * TypeScript layer registered, so it is the very object users see.
+   * TypeScript layer registered, so it is the very object users see. If the
+   * construction fails (a worker being terminated), the reference is
+   * released before the exception propagates: it never lacks an owner.
    */
   Napi::Object NewPort(mach_port_name_t name, mach_port_right_t right);
+  /** Called by each NativePort constructor, so NewPort knows whether the object got built. */
+  void Constructed(NativePort* port) { constructed_ = port; }
 
   /**
    * Calls the registered receive dispatcher with `args`, as a callback from
@@ -102,6 +106,7 @@ class Instance {
  private:
   bool shutting_down_ = false;
   size_t open_handles_ = 0;
+  NativePort* constructed_ = nullptr;
   void (*shutdown_done_)(void*) = nullptr;
   void* shutdown_arg_ = nullptr;
 };

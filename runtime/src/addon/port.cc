@@ -61,6 +61,7 @@ NativePort::NativePort(const Napi::CallbackInfo& info)
   right_ = static_cast<mach_port_right_t>(info[2].As<Napi::Number>().Uint32Value());
   open_ = true;
   instance_->ports.insert(this);
+  instance_->Constructed(this);
 }
 
 NativePort::~NativePort() {
@@ -305,10 +306,12 @@ Napi::Value FromDescriptor(const Napi::CallbackInfo& info) {
   return Pair(env, kr, Instance::Of(env).NewPort(name, MACH_PORT_RIGHT_SEND));
 }
 
-// spaceStats() → { names, receiveRights, ... } | code
+// spaceStats() → { names, receiveRights, ... } | code; caches of out-of-line memory are trimmed first
 Napi::Value SpaceStats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   tsmig_space_stats_t stats{};
+  // Pooled regions are not leaks: count only what is really held.
+  tsmig_ool_trim();
   kern_return_t kr = tsmig_space_stats(&stats);
   if (kr != KERN_SUCCESS) return Code(env, kr);
   Napi::Object out = Napi::Object::New(env);
@@ -320,6 +323,7 @@ Napi::Value SpaceStats(const Napi::CallbackInfo& info) {
   out.Set("deadNames", stats.dead_names);
   out.Set("descriptors", stats.descriptors);
   out.Set("outOfLineBytes", static_cast<double>(stats.ool_bytes));
+  out.Set("rejectedMessages", static_cast<double>(stats.rejected_datagrams));
   return out;
 }
 

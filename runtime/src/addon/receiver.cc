@@ -28,8 +28,15 @@ mach_port_right_t RightOfReceivedType(mach_msg_type_name_t type) {
   }
 }
 
-/** A Port owning a received right, or null for MACH_PORT_NULL / MACH_PORT_DEAD (no reference arrives). */
-napi_value ReceivedRight(Instance& instance, mach_port_name_t name, mach_msg_type_name_t type) {
+/**
+ * A Port owning the received right at `slot`, or null for MACH_PORT_NULL /
+ * MACH_PORT_DEAD (no reference arrives). The name leaves the buffer first:
+ * from then on NewPort sees to its reference, whatever happens.
+ */
+template <typename Name>
+napi_value ReceivedRight(Instance& instance, Name& slot, mach_msg_type_name_t type) {
+  mach_port_name_t name = slot;
+  slot = MACH_PORT_NULL;
   if (!MACH_PORT_VALID(name)) return instance.env.Null();
   return instance.NewPort(name, RightOfReceivedType(type));
 }
@@ -237,7 +244,6 @@ void Receiver::AppendMessage(std::vector<napi_value>& out) {
     // ports[0] is the reply right; then one entry per port descriptor, in order.
     Napi::Array ports = Napi::Array::New(env);
     ports.Set(uint32_t{0}, ReceivedRight(instance, header->msgh_remote_port, reply_type));
-    header->msgh_remote_port = MACH_PORT_NULL;
     if (!complex) {
       out.push_back(ports);
       return;
@@ -252,14 +258,15 @@ void Receiver::AppendMessage(std::vector<napi_value>& out) {
       if (type->type == MACH_MSG_PORT_DESCRIPTOR) {
         auto* d = reinterpret_cast<mach_msg_port_descriptor_t*>(data + offset);
         ports.Set(ports.Length(), ReceivedRight(instance, d->name, d->disposition));
-        d->name = MACH_PORT_NULL;
         offset += sizeof(*d);
       } else if (type->type == MACH_MSG_OOL_DESCRIPTOR) {
         auto* d = reinterpret_cast<mach_msg_ool_descriptor_t*>(data + offset);
         auto address = reinterpret_cast<vm_address_t>(d->address);
-        ool.Set(ool.Length(), WrapRegion(instance, address, address != 0 ? d->size : 0));
+        vm_size_t size = address != 0 ? d->size : 0;
+        // WrapRegion owns the mapping from here, even when it fails.
         d->address = nullptr;
         d->size = 0;
+        ool.Set(ool.Length(), WrapRegion(instance, address, size));
         offset += sizeof(*d);
       } else if (type->type == MACH_MSG_OOL_PORTS_DESCRIPTOR) {
         auto* d = reinterpret_cast<mach_msg_ool_ports_descriptor_t*>(data + offset);
@@ -270,7 +277,6 @@ void Receiver::AppendMessage(std::vector<napi_value>& out) {
         for (mach_msg_size_t k = 0; k < count; k++) {
           name_array[k] = names[k];
           objects.Set(k, ReceivedRight(instance, names[k], d->disposition));
-          names[k] = MACH_PORT_NULL;
         }
         // The names now live in JS objects; the kernel's array of them goes.
         if (names != nullptr) {

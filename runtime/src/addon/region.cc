@@ -29,8 +29,22 @@ Napi::Uint8Array WrapRegion(Instance& instance, vm_address_t address, vm_size_t 
   instance.regions.emplace(static_cast<uintptr_t>(address), region);
   // Let the garbage collector weigh large mappings it cannot see.
   Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
-  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, reinterpret_cast<void*>(address), size,
-                                                    FinalizeRegion, region);
+  Napi::ArrayBuffer buffer;
+  try {
+    buffer = Napi::ArrayBuffer::New(env, reinterpret_cast<void*>(address), size, FinalizeRegion, region);
+  } catch (...) {
+    // No buffer, no finalizer: the mapping goes now (a worker being terminated).
+    ReleaseRegion(instance, region);
+    delete region;
+    throw;
+  }
+  if (buffer.IsEmpty()) {
+    // The same, when the environment failed the call silently.
+    ReleaseRegion(instance, region);
+    delete region;
+    return Napi::Uint8Array();
+  }
+  // From here the buffer's finalizer releases the region.
   return Napi::Uint8Array::New(env, size, buffer, 0);
 }
 

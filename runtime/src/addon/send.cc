@@ -661,7 +661,13 @@ Napi::Value Send(const Napi::CallbackInfo& info) {
   message = OutgoingMessage();
   pending_message->TakeBytes();
   Napi::Object pending = instance.pending_send_class.New({instance.token.Value()});
-  mr = PendingSend::Unwrap(pending)->Begin(std::move(pending_message), timeout_ms);
+  PendingSend* waiter = pending.IsEmpty() ? nullptr : PendingSend::Unwrap(pending);
+  if (waiter == nullptr) {
+    // Only an environment being torn down gets here: the message goes back to its owners.
+    pending_message->GiveBack();
+    return Code(env, MACH_SEND_INTERRUPTED);
+  }
+  mr = waiter->Begin(std::move(pending_message), timeout_ms);
   if (mr != MACH_MSG_SUCCESS) return Code(env, mr);
   return pending;
 }

@@ -30,6 +30,11 @@ kern_return_t tsmig_space_stats(tsmig_space_stats_t *out) {
   return KERN_SUCCESS;
 }
 
+kern_return_t tsmig_ool_trim(void) {
+  // Mach keeps no out-of-line caches of its own in this process.
+  return KERN_SUCCESS;
+}
+
 kern_return_t tsmig_send_right_to_fd(mach_port_name_t /*name*/, int * /*fd_out*/) {
   return KERN_NOT_SUPPORTED;
 }

@@ -65,7 +65,7 @@ bool is_tsmig_sending_end(int fd, uint64_t &id) {
   int domain = 0;
   len = sizeof domain;
   if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_UNIX) return false;
-  return read_mailbox(fd, id, nullptr);
+  return read_mailbox(fd, id, nullptr, nullptr);
 }
 
 /** An RPC in the tsmig bootstrap protocol: returns the reply's port (or the server's error). */
@@ -79,7 +79,8 @@ kern_return_t bootstrap_rpc(mach_port_t bp, mach_msg_header_t *req, mach_msg_siz
   req->msgh_voucher_port = MACH_PORT_NULL;
   mach_msg_id_t id = req->msgh_id;
   ReplyBuffer rb;
-  mach_msg_return_t mr = mach_msg(req, MACH_SEND_MSG | MACH_RCV_MSG, size, sizeof rb, reply, 0, MACH_PORT_NULL);
+  mach_msg_return_t mr = mach_msg_overwrite(req, MACH_SEND_MSG | MACH_RCV_MSG, size, sizeof rb, reply, 0,
+                                            MACH_PORT_NULL, &rb.port.Head, sizeof rb);
   if (mr != MACH_MSG_SUCCESS) {
     // The reply port's state is unknown after a failed receive: start over with a new one.
     if (mr != MACH_SEND_INVALID_DEST && mr != MACH_SEND_INVALID_DATA && mr != MACH_SEND_INVALID_HEADER)

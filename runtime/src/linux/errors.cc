@@ -107,7 +107,7 @@ extern "C" {
 const char *mach_error_string(mach_error_t error_value) {
   // Receive errors may carry MACH_MSG_IPC_SPACE / MACH_MSG_VM_SPACE bits: describe the base error.
   mach_error_t base = error_value;
-  if ((base & 0x10000000) != 0) base &= ~MACH_MSG_MASK;
+  if ((static_cast<unsigned>(base) & system_emask) == static_cast<unsigned>(err_mach_ipc)) base &= ~MACH_MSG_MASK;
   for (const Message &m : kMessages) {
     if (m.code == base) return m.text;
   }

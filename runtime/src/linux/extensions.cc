@@ -4,6 +4,8 @@
 // the out-of-line caches.
 
 #include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -18,13 +20,119 @@ kern_return_t tsmig_port_watch_fd(mach_port_name_t name, int *fd_out) {
   Lock lk(s.mu);
   Entry *e = lookup(s, name);
   if (e == nullptr) return KERN_INVALID_NAME;
+  int epfd;
   if (e->recv) {
-    *fd_out = e->recv->epfd;
+    epfd = e->recv->epfd;
   } else if (e->pset) {
-    *fd_out = e->pset->epfd;
+    epfd = e->pset->epfd;
   } else {
     return KERN_INVALID_RIGHT;
   }
+  // A copy polls the same epoll instance; the caller may keep it past the right's life.
+  int fd = dup_cloexec(epfd);
+  if (fd < 0) return KERN_RESOURCE_SHORTAGE;
+  *fd_out = fd;
+  return KERN_SUCCESS;
+}
+
+kern_return_t tsmig_port_send_watch_fd(mach_port_name_t name, int *fd_out) {
+  if (fd_out == nullptr) return KERN_INVALID_ARGUMENT;
+  Space &s = space();
+  Lock lk(s.mu);
+  Entry *e = lookup(s, name);
+  if (e == nullptr) return KERN_INVALID_NAME;
+  check_dead(s, name, *e);
+  if (e->rights & MACH_PORT_TYPE_DEAD_NAME) {
+    // Nothing to wait for: the send fails at once.
+    int fd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0) return KERN_RESOURCE_SHORTAGE;
+    *fd_out = fd;
+    return KERN_SUCCESS;
+  }
+  if (!(e->rights & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_SEND_ONCE | MACH_PORT_TYPE_RECEIVE))) return KERN_INVALID_RIGHT;
+  int socket_fd;
+  QueuePage *page = nullptr;
+  if (e->recv) {
+    if (ensure_home(s, *e->recv) != KERN_SUCCESS || ensure_page(s, *e->recv) != KERN_SUCCESS)
+      return KERN_RESOURCE_SHORTAGE;
+    socket_fd = e->recv->home_send_fd;
+    page = e->recv->page;
+  } else {
+    socket_fd = e->fd;
+    if (e->rights & MACH_PORT_TYPE_SEND) page = sender_page(s, *e);
+  }
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) return KERN_RESOURCE_SHORTAGE;
+  SendWatch w;
+  w.port_id = e->port_id;
+  // Full by count: wait for a token on the room semaphore. Otherwise the socket's bytes were full.
+  bool counted = page != nullptr && page->queued.load() >= page->qlimit.load();
+  // Our own port cannot die under us: then only its room matters.
+  bool watch_socket = !(e->recv && counted);
+  bool ok = true;
+  if (watch_socket) {
+    w.dest_fd = dup_cloexec(socket_fd);
+    epoll_event ev{};
+    ev.events = counted ? EPOLLRDHUP : (EPOLLOUT | EPOLLRDHUP);  // hang-ups report either way
+    ev.data.u64 = 1;
+    ok = w.dest_fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, w.dest_fd, &ev) == 0;
+  }
+  if (ok && counted) {
+    PageMap &pm = s.pages[w.port_id];
+    w.room_fd = dup_cloexec(pm.room_fd);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = 2;
+    ok = w.room_fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, w.room_fd, &ev) == 0;
+    if (ok) {
+      pm.refs++;
+      w.page = page;
+      page->waiters.fetch_add(1);
+      // A slot freed before we counted ourselves posted no token: post one for ourselves.
+      if (page->queued.load() < page->qlimit.load()) page_post(page, w.room_fd, 1);
+    }
+  }
+  if (!ok) {
+    close_fd(w.dest_fd);
+    close_fd(w.room_fd);
+    close(ep);
+    return KERN_RESOURCE_SHORTAGE;
+  }
+  s.send_watches[ep] = w;
+  *fd_out = ep;
+  return KERN_SUCCESS;
+}
+
+kern_return_t tsmig_watch_ack(int watch_fd) {
+  Space &s = space();
+  Lock lk(s.mu);
+  auto it = s.send_watches.find(watch_fd);
+  if (it != s.send_watches.end() && it->second.room_fd >= 0) {
+    // Take the token that made the watch readable: the next one comes with the next freed slot.
+    uint64_t v;
+    ssize_t n = read(it->second.room_fd, &v, sizeof v);
+    (void)n;
+  }
+  return KERN_SUCCESS;
+}
+
+kern_return_t tsmig_watch_close(int watch_fd) {
+  Space &s = space();
+  Lock lk(s.mu);
+  auto it = s.send_watches.find(watch_fd);
+  if (it != s.send_watches.end()) {
+    SendWatch &w = it->second;
+    if (w.page != nullptr) {
+      w.page->waiters.fetch_sub(1);
+      // Leaving with room we were told about: let the next waiter have it.
+      if (w.page->queued.load() < w.page->qlimit.load()) page_post(w.page, w.room_fd, 1);
+      unref_page(s, w.port_id);
+    }
+    close_fd(w.room_fd);
+    close_fd(w.dest_fd);
+    s.send_watches.erase(it);
+  }
+  if (close(watch_fd) != 0) return KERN_INVALID_ARGUMENT;
   return KERN_SUCCESS;
 }
 
@@ -50,7 +158,7 @@ kern_return_t tsmig_space_stats(tsmig_space_stats_t *out) {
       fd(rp.epfd);
       for (auto &kv : rp.families) fd(kv.second.fd);
       fd(rp.home_send_fd);
-      fd(rp.page_fd);
+      fd(rp.page_fd);  // (its room eventfd belongs to the page map, counted below)
       fd(rp.ns_fd);
       fd(rp.pd_fd);
     }
@@ -59,6 +167,11 @@ kern_return_t tsmig_space_stats(tsmig_space_stats_t *out) {
   for (auto &kv : s.regions) {
     fd(kv.second.fd);
     if (kv.second.state != RegionState::Away) st.ool_bytes += kv.second.len;
+  }
+  for (auto &kv : s.pages) fd(kv.second.room_fd);
+  for (auto &kv : s.send_watches) {
+    fd(kv.second.room_fd);
+    fd(kv.second.dest_fd);
   }
   for (int k = 1; k <= TASK_MAX_SPECIAL_PORT; k++) fd(s.special[k].fd);
   fd(s.monitor.epfd);

@@ -83,6 +83,7 @@ void after_fork_child() {
       for (auto &kv : rp.families) raw_close(kv.second.fd);
       raw_close(rp.home_send_fd);
       raw_close(rp.page_fd);
+      rp.room_fd = -1;  // owned by the page map, closed below
       raw_close(rp.ns_fd);
       raw_close(rp.pd_fd);
       raw_close(rp.epfd);
@@ -108,7 +109,16 @@ void after_fork_child() {
   } else {
     bootstrap_port = MACH_PORT_NULL;
   }
-  for (auto &kv : s.pages) munmap(kv.second.page, 4096);
+  for (auto &kv : s.pages) {
+    munmap(kv.second.page, 4096);
+    raw_close(kv.second.room_fd);
+  }
+  for (auto &kv : s.send_watches) {
+    raw_close(kv.second.room_fd);
+    raw_close(kv.second.dest_fd);
+    int watch = kv.first;
+    raw_close(watch);
+  }
   raw_close(s.monitor.epfd);
   s.monitor.started = false;
   for (auto &kv : s.regions) {
@@ -155,6 +165,7 @@ void reset_space_after_fork_locked(Space &s) {
     }
   }
   s.pages.clear();
+  s.send_watches.clear();
   s.monitor.regs.clear();
   for (auto it = s.regions.begin(); it != s.regions.end();) {
     Region &r = it->second;

@@ -46,8 +46,14 @@ constexpr size_t kPoolCapSegments = 256u << 20;
 constexpr size_t kPoolCapAnonymous = 16u << 20;
 /** Mappings of regions this process sent away, kept so they are not faulted in again if they return. */
 constexpr size_t kAwayCap = 256u << 20;
-/** How long a sender blocked on a full queue sleeps before it checks that the receiver still lives. */
-constexpr int kQueueWaitSliceMs = 100;
+/** Most user references one name holds (Mach's kernel limit; not part of the user headers). */
+constexpr mach_port_urefs_t MACH_PORT_UREFS_MAX = 0xffff;
+inline bool MACH_PORT_UREFS_OVERFLOW(mach_port_urefs_t urefs, mach_port_delta_t delta) {
+  return delta > 0 && static_cast<uint64_t>(urefs) + static_cast<uint64_t>(delta) > MACH_PORT_UREFS_MAX;
+}
+inline bool MACH_PORT_UREFS_UNDERFLOW(mach_port_urefs_t urefs, mach_port_delta_t delta) {
+  return delta < 0 && static_cast<uint64_t>(-static_cast<int64_t>(delta)) > urefs;
+}
 
 // ---------------------------------------------------------------------------
 // Ports
@@ -57,15 +63,19 @@ constexpr int kQueueWaitSliceMs = 100;
  * A port's queue page: a memfd page shared by the receiver and every process
  * that sends to the port, counting the messages queued on all of the port's
  * families so the queue limit is Mach's (messages per port), not bytes.
+ * Senders waiting for room (blocked threads, event-loop send watches) count
+ * themselves in `waiters` and poll the port's room eventfd (a semaphore,
+ * shared like the page): the receiver posts one token per slot it frees
+ * while anybody waits.
  */
 struct QueuePage {
   uint32_t magic;
   uint32_t version;
   uint64_t port_id;
-  std::atomic<int32_t> queued;     // messages sent and not yet received
-  std::atomic<int32_t> qlimit;     // the port's queue limit
-  std::atomic<uint32_t> wake_seq;  // futex word senders wait on while the queue is full
-  std::atomic<int32_t> waiters;    // senders waiting
+  std::atomic<int32_t> queued;   // messages sent and not yet received
+  std::atomic<int32_t> qlimit;   // the port's queue limit
+  std::atomic<int32_t> waiters;  // senders waiting for room
+  uint32_t reserved;
 };
 static_assert(std::atomic<int32_t>::is_always_lock_free, "cross-process atomics must be lock-free");
 
@@ -93,6 +103,7 @@ struct ReceivePort {
   bool home_exported = false;  // copies of the home sending end were given away
   int page_fd = -1;
   QueuePage *page = nullptr;
+  int room_fd = -1;  // the page's room eventfd (owned by the PageMap)
   uint32_t qlimit = MACH_PORT_QLIMIT_DEFAULT;  // until the page exists
   uint32_t seqno = 0;
   uint32_t mscount = 0;
@@ -132,10 +143,19 @@ struct Entry {
   bool page_missing = false;  // the port has no page (not made by tsmig, or its mailbox was read away)
 };
 
-/** A mapping of a queue page shared by every name of one port in this process. */
+/** A mapping of a queue page shared by every name of one port in this process, and its room eventfd. */
 struct PageMap {
   QueuePage *page = nullptr;
   uint32_t refs = 0;
+  int room_fd = -1;
+};
+
+/** A send watch handed to an event loop (tsmig_port_send_watch_fd). */
+struct SendWatch {
+  uint64_t port_id = 0;
+  QueuePage *page = nullptr;  // set when the watch waits for a queue slot (holds a page reference)
+  int room_fd = -1;           // our copy of the room eventfd
+  int dest_fd = -1;           // our copy of the destination's sending end (death, or socket room)
 };
 
 /** A special port of the task (kept across fork, as Mach does). */
@@ -240,6 +260,7 @@ struct Space {
   std::vector<uint32_t> free_indices;
   std::unordered_map<uint64_t, mach_port_name_t> by_id;  // port id -> the name holding send/receive rights
   std::unordered_map<uint64_t, PageMap> pages;            // port id -> queue page mapping
+  std::unordered_map<int, SendWatch> send_watches;        // watch descriptor -> what it waits for
   SpecialPort special[TASK_MAX_SPECIAL_PORT + 1];
   uint64_t next_token = 1;
   uint64_t id_state = 0;
@@ -306,19 +327,21 @@ void close_family(Space &s, ReceivePort &rp, uint64_t token);
 /** Closes everything a port holds (families, home, page, request rights); the port is gone. */
 void close_port_descriptors(Space &s, ReceivePort &rp, bool send_requests_away);
 kern_return_t ensure_page(Space &s, ReceivePort &rp);
-/** Wakes senders waiting for room in the port's queue (a slot freed, or the limit changed). */
-void page_wake(QueuePage *page);
+/** Posts `tokens` on the room eventfd when senders wait (a slot freed, the limit changed, the port died). */
+void page_post(QueuePage *page, int room_fd, int32_t tokens);
 /** Takes one slot of the queue limit; false when the queue is full. */
 bool page_reserve(QueuePage *page);
-/** Gives a slot back (the receiver dequeued a counted message, or a send failed). */
-void page_release(QueuePage *page);
+/** Gives a slot back (the receiver dequeued a counted message, or a send failed) and wakes one waiter. */
+void page_release(QueuePage *page, int room_fd);
+/** The room eventfd of a mapped page (-1 if none). */
+int page_room_fd(Space &s, uint64_t id);
 uint32_t port_qlimit(const ReceivePort &rp);
 /** Maps the page of the port a send right names (reads the family's mailbox once per port). */
 QueuePage *sender_page(Space &s, Entry &e);
 void unref_page(Space &s, uint64_t id);
 QueuePage *map_page(int fd, uint64_t expect_id);
-/** Reads the mailbox of a sending end: the port id, and the page descriptor if wanted. */
-bool read_mailbox(int send_fd, uint64_t &port_id, int *page_fd);
+/** Reads the mailbox of a sending end: the port id, and the page and room descriptors if wanted. */
+bool read_mailbox(int send_fd, uint64_t &port_id, int *page_fd, int *room_fd);
 /** True when the descriptor is one of this port's sending ends (inode check). */
 bool is_own_sending_end(const ReceivePort &rp, int fd);
 uint64_t inode_of(int fd);

@@ -7,12 +7,11 @@
 // counts queued messages for the queue limit; the page and the port id reach
 // senders through each family's mailbox (wire.h).
 
-#include <linux/futex.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -33,23 +32,22 @@ kern_return_t resource_error() {
 }
 
 /** Writes the family's mailbox from the receiving end (before SO_PASSCRED, which would autobind it). */
-bool write_mailbox(int recv_fd, uint64_t port_id, int page_fd) {
+bool write_mailbox(int recv_fd, uint64_t port_id, int page_fd, int room_fd) {
   Mailbox mb{kWireMagic, kWireVersion, port_id};
   iovec iov{&mb, sizeof mb};
-  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
+  int fds[2] = {page_fd, room_fd};
+  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof fds)];
+  memset(cbuf, 0, sizeof cbuf);
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  if (page_fd >= 0) {
-    memset(cbuf, 0, sizeof cbuf);
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &page_fd, sizeof(int));
-  }
+  msg.msg_control = cbuf;
+  msg.msg_controllen = sizeof cbuf;
+  cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof fds);
+  memcpy(CMSG_DATA(c), fds, sizeof fds);
   return sendmsg(recv_fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof mb);
 }
 
@@ -91,39 +89,49 @@ void unref_page(Space &s, uint64_t id) {
   if (it == s.pages.end()) return;
   if (--it->second.refs == 0) {
     munmap(it->second.page, kPageSize);
+    close_fd(it->second.room_fd);
     s.pages.erase(it);
   }
+}
+
+int page_room_fd(Space &s, uint64_t id) {
+  auto it = s.pages.find(id);
+  return it == s.pages.end() ? -1 : it->second.room_fd;
 }
 
 kern_return_t ensure_page(Space &s, ReceivePort &rp) {
   if (rp.page != nullptr) return KERN_SUCCESS;
   int fd = memfd_create("tsmig-queue", MFD_CLOEXEC);
   if (fd < 0) return resource_error();
-  if (ftruncate(fd, kPageSize) != 0) {
+  int room = eventfd(0, EFD_SEMAPHORE | EFD_CLOEXEC | EFD_NONBLOCK);
+  if (room < 0 || ftruncate(fd, kPageSize) != 0) {
     close(fd);
+    close_fd(room);
     return KERN_RESOURCE_SHORTAGE;
   }
   if (s.pages.count(rp.id) != 0) {
     // Only a port that never had a page gets one here, so nobody can have mapped it yet.
     close(fd);
+    close(room);
     return KERN_FAILURE;
   }
   void *p = mmap(nullptr, kPageSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) {
     close(fd);
+    close(room);
     return KERN_RESOURCE_SHORTAGE;
   }
   auto *page = static_cast<QueuePage *>(p);
-  s.pages[rp.id] = PageMap{page, 1};
+  s.pages[rp.id] = PageMap{page, 1, room};
   page->magic = kPageMagic;
   page->version = kWireVersion;
   page->port_id = rp.id;
   page->queued.store(0);
   page->qlimit.store(static_cast<int32_t>(rp.qlimit));
-  page->wake_seq.store(0);
   page->waiters.store(0);
   rp.page_fd = fd;
   rp.page = page;
+  rp.room_fd = room;
   return KERN_SUCCESS;
 }
 
@@ -139,14 +147,17 @@ bool page_reserve(QueuePage *page) {
   }
 }
 
-void page_wake(QueuePage *page) {
-  page->wake_seq.fetch_add(1, std::memory_order_acq_rel);
-  syscall(SYS_futex, &page->wake_seq, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+void page_post(QueuePage *page, int room_fd, int32_t tokens) {
+  if (room_fd < 0 || tokens <= 0 || page->waiters.load() <= 0) return;
+  uint64_t n = static_cast<uint64_t>(tokens);
+  ssize_t w = write(room_fd, &n, sizeof n);
+  (void)w;  // a full counter (2^64 - 2 tokens) means waiters will find room anyway
 }
 
-void page_release(QueuePage *page) {
-  page->queued.fetch_sub(1, std::memory_order_acq_rel);
-  if (page->waiters.load(std::memory_order_acquire) > 0) page_wake(page);
+void page_release(QueuePage *page, int room_fd) {
+  // Sequentially consistent on both sides: a waiter counts itself, then looks at `queued`.
+  page->queued.fetch_sub(1);
+  page_post(page, room_fd, 1);
 }
 
 kern_return_t make_family(Space &s, ReceivePort &rp, FamilyKind kind, int &send_fd, uint64_t &token) {
@@ -160,7 +171,7 @@ kern_return_t make_family(Space &s, ReceivePort &rp, FamilyKind kind, int &send_
   if (kind != FamilyKind::SendOnce) {
     // Send families are coalesced and counted: they need the mailbox (id + queue page) and the inode.
     kern_return_t kr = ensure_page(s, rp);
-    if (kr != KERN_SUCCESS || !write_mailbox(recv_fd, rp.id, rp.page_fd)) {
+    if (kr != KERN_SUCCESS || !write_mailbox(recv_fd, rp.id, rp.page_fd, rp.room_fd)) {
       close(recv_fd);
       close(snd);
       return kr != KERN_SUCCESS ? kr : KERN_RESOURCE_SHORTAGE;
@@ -260,8 +271,12 @@ void close_port_descriptors(Space &s, ReceivePort &rp, bool) {
   rp.home_send_fd = -1;
   rp.home_token = 0;
   if (rp.page != nullptr) {
+    // Senders waiting for room learn that the port is gone (their next send fails).
+    rp.page->qlimit.store(INT32_MAX);
+    page_post(rp.page, rp.room_fd, rp.page->waiters.load());
     unref_page(s, rp.id);
     rp.page = nullptr;
+    rp.room_fd = -1;
   }
   close_fd(rp.page_fd);
   rp.page_fd = -1;
@@ -271,7 +286,7 @@ void close_port_descriptors(Space &s, ReceivePort &rp, bool) {
   rp.pd_fd = -1;
 }
 
-bool read_mailbox(int send_fd, uint64_t &port_id, int *page_fd) {
+bool read_mailbox(int send_fd, uint64_t &port_id, int *page_fd, int *room_fd) {
   Mailbox mb{};
   iovec iov{&mb, sizeof mb};
   alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * 4)];
@@ -283,7 +298,8 @@ bool read_mailbox(int send_fd, uint64_t &port_id, int *page_fd) {
     msg.msg_controllen = sizeof cbuf;
   }
   ssize_t n = recvmsg(send_fd, &msg, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-  int got = -1;
+  int got[2] = {-1, -1};
+  size_t ngot = 0;
   if (page_fd != nullptr) {
     for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
       if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
@@ -291,8 +307,8 @@ bool read_mailbox(int send_fd, uint64_t &port_id, int *page_fd) {
       for (size_t i = 0; i < count; i++) {
         int fd;
         memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        if (got < 0) {
-          got = fd;
+        if (ngot < 2) {
+          got[ngot++] = fd;
         } else {
           close(fd);
         }
@@ -301,12 +317,17 @@ bool read_mailbox(int send_fd, uint64_t &port_id, int *page_fd) {
   }
   bool ok = n == static_cast<ssize_t>(sizeof mb) && mb.magic == kWireMagic && mb.version == kWireVersion &&
             mb.port_id != 0;
-  if (!ok) {
-    close_fd(got);
-    return false;
+  if (!ok || (page_fd != nullptr && room_fd == nullptr)) {
+    close_fd(got[0]);
+    close_fd(got[1]);
+    if (!ok) return false;
   }
   port_id = mb.port_id;
-  if (page_fd != nullptr) *page_fd = got;
+  if (page_fd != nullptr && room_fd != nullptr) {
+    *page_fd = got[0];
+    *room_fd = got[1];
+    if (got[1] < 0 && (msg.msg_flags & MSG_CTRUNC)) errno = EMFILE;  // the kernel had no descriptor for us
+  }
   return true;
 }
 
@@ -320,19 +341,23 @@ QueuePage *sender_page(Space &s, Entry &e) {
     return e.page;
   }
   uint64_t id = 0;
-  int pfd = -1;
-  if (!read_mailbox(e.fd, id, &pfd) || id != e.port_id || pfd < 0) {
+  int pfd = -1, room = -1;
+  if (!read_mailbox(e.fd, id, &pfd, &room) || id != e.port_id || pfd < 0 || room < 0) {
+    // No descriptor to spare right now is not "no page": only a bad or missing mailbox is final.
+    bool transient = room < 0 && id == e.port_id && (errno == EMFILE || errno == ENFILE);
     close_fd(pfd);
-    e.page_missing = true;
+    close_fd(room);
+    if (!transient) e.page_missing = true;
     return nullptr;
   }
   QueuePage *page = map_page(pfd, id);
   close(pfd);
   if (page == nullptr) {
+    close(room);
     e.page_missing = true;
     return nullptr;
   }
-  s.pages[id] = PageMap{page, 1};
+  s.pages[id] = PageMap{page, 1, room};
   e.page = page;
   return page;
 }

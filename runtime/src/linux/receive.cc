@@ -306,7 +306,7 @@ Outcome deliver(ReceiveCall &call, ReceivePort &rp, mach_port_name_t port_name, 
   bool ok = in.len >= sizeof h && !in.truncated;
   if (ok) memcpy(&h, in.data, sizeof h);
   ok = ok && h.magic == kWireMagic && h.version == kWireVersion;
-  if (ok && (h.flags & WIRE_COUNTED) && rp.page != nullptr) page_release(rp.page);  // the slot is free again
+  if (ok && (h.flags & WIRE_COUNTED) && rp.page != nullptr) page_release(rp.page, rp.room_fd);  // the slot is free again
   bool records_in_aux = ok && (h.flags & WIRE_RECORDS_IN_AUX);
   ok = ok && in.len == sizeof h + (records_in_aux ? 0 : h.record_bytes) + h.mach_size + h.inline_bytes;
   if (ok && (h.flags & WIRE_AUX)) {

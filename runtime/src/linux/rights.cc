@@ -468,6 +468,7 @@ void finish_departure(Space &s, ReceivePort &rp) {
   if (rp.page != nullptr) {
     unref_page(s, rp.id);
     rp.page = nullptr;
+    rp.room_fd = -1;
   }
   close_fd(rp.page_fd);
   rp.page_fd = -1;
@@ -481,6 +482,7 @@ void finish_departure(Space &s, ReceivePort &rp) {
 void serialize_receive(Space &, ReceivePort &rp, std::vector<uint8_t> &block, std::vector<int> &fds) {
   RecvState st{};
   if (rp.page != nullptr && rp.page_fd >= 0) st.flags |= RS_PAGE;
+  if ((st.flags & RS_PAGE) && rp.room_fd >= 0) st.flags |= RS_ROOM;
   if (rp.home_token != 0) st.flags |= RS_HOME | (rp.home_exported ? RS_HOME_EXPORTED : 0);
   if (rp.ns_fd >= 0) st.flags |= RS_NO_SENDERS;
   if (rp.pd_fd >= 0) st.flags |= RS_PORT_DESTROYED;
@@ -490,6 +492,7 @@ void serialize_receive(Space &, ReceivePort &rp, std::vector<uint8_t> &block, st
   st.home_send_ino = rp.home_send_ino;
   std::vector<RecvFamily> fams;
   if (st.flags & RS_PAGE) fds.push_back(rp.page_fd);
+  if (st.flags & RS_ROOM) fds.push_back(rp.room_fd);
   if (st.flags & RS_HOME) {
     fds.push_back(rp.families[rp.home_token].fd);
     fds.push_back(rp.home_send_fd);
@@ -517,7 +520,8 @@ bool receive_state_fds(const uint8_t *block, size_t len, size_t &nfds) {
   memcpy(&st, block, sizeof st);
   if (st.family_count > (len - sizeof st) / sizeof(RecvFamily)) return false;
   if (len != sizeof st + st.family_count * sizeof(RecvFamily)) return false;
-  if (st.flags & ~(RS_HOME | RS_HOME_EXPORTED | RS_PAGE | RS_NO_SENDERS | RS_PORT_DESTROYED)) return false;
+  if (st.flags & ~(RS_HOME | RS_HOME_EXPORTED | RS_PAGE | RS_ROOM | RS_NO_SENDERS | RS_PORT_DESTROYED)) return false;
+  if ((st.flags & RS_ROOM) && !(st.flags & RS_PAGE)) return false;
   if (st.qlimit > MACH_PORT_QLIMIT_MAX) return false;
   for (uint32_t i = 0; i < st.family_count; i++) {
     RecvFamily f;
@@ -525,7 +529,8 @@ bool receive_state_fds(const uint8_t *block, size_t len, size_t &nfds) {
     if (f.kind != static_cast<uint8_t>(FamilyKind::Send) && f.kind != static_cast<uint8_t>(FamilyKind::SendOnce))
       return false;
   }
-  nfds = ((st.flags & RS_PAGE) ? 1 : 0) + ((st.flags & RS_HOME) ? 2 : 0) + st.family_count +
+  nfds = ((st.flags & RS_PAGE) ? 1 : 0) + ((st.flags & RS_ROOM) ? 1 : 0) + ((st.flags & RS_HOME) ? 2 : 0) +
+         st.family_count +
          ((st.flags & RS_NO_SENDERS) ? 1 : 0) + ((st.flags & RS_PORT_DESTROYED) ? 1 : 0);
   return true;
 }
@@ -567,19 +572,24 @@ std::shared_ptr<ReceivePort> adopt_receive(Space &s, uint64_t id, const uint8_t 
   };
   if (st.flags & RS_PAGE) {
     int pfd = fds[i++];
+    int room = (st.flags & RS_ROOM) ? fds[i++] : -1;
     auto it = s.pages.find(id);
     QueuePage *page = nullptr;
     if (it != s.pages.end()) {
-      page = it->second.page;  // we already map it as a sender
+      page = it->second.page;  // we already map it (and hold its room eventfd) as a sender
       it->second.refs++;
-    } else if ((page = map_page(pfd, id)) != nullptr) {
-      s.pages[id] = PageMap{page, 1};
+      close_fd(room);
+      room = it->second.room_fd;
+    } else if (room >= 0 && (page = map_page(pfd, id)) != nullptr) {
+      s.pages[id] = PageMap{page, 1, room};
     }
     if (page != nullptr) {
       rp->page = page;
       rp->page_fd = pfd;
+      rp->room_fd = room;
     } else {
       close_fd(pfd);
+      close_fd(room);
     }
   }
   if (st.flags & RS_HOME) {

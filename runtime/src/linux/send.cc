@@ -8,10 +8,8 @@
 // more than one control message's worth goes through an auxiliary socket
 // carried in that datagram.
 
-#include <linux/futex.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -294,7 +292,8 @@ mach_msg_return_t copyin_body(Space &s, const mach_msg_header_t *msg, mach_msg_s
         memcpy(&d, base + p, sizeof d);
         if (!MACH_MSG_TYPE_PORT_ANY(d.disposition)) return MACH_SEND_INVALID_TYPE;
         CarriedRight r;
-        if (copyin_right(s, d.name, d.disposition, r) != KERN_SUCCESS) return MACH_SEND_INVALID_RIGHT;
+        kern_return_t kr = copyin_right(s, d.name, d.disposition, r);
+        if (kr != KERN_SUCCESS) return kr == KERN_RESOURCE_SHORTAGE ? MACH_SEND_NO_BUFFER : MACH_SEND_INVALID_RIGHT;
         add_right(s, out, c, std::move(r));
         d.name = MACH_PORT_NULL;
         d.disposition = received_type(d.disposition);
@@ -331,7 +330,8 @@ mach_msg_return_t copyin_body(Space &s, const mach_msg_header_t *msg, mach_msg_s
           return MACH_SEND_INVALID_MEMORY;
         for (mach_port_name_t n : names) {
           CarriedRight r;
-          if (copyin_right(s, n, d.disposition, r) != KERN_SUCCESS) return MACH_SEND_INVALID_RIGHT;
+          kern_return_t kr = copyin_right(s, n, d.disposition, r);
+          if (kr != KERN_SUCCESS) return kr == KERN_RESOURCE_SHORTAGE ? MACH_SEND_NO_BUFFER : MACH_SEND_INVALID_RIGHT;
           add_right(s, out, c, std::move(r));
         }
         if (d.deallocate && d.count > 0) {
@@ -415,41 +415,74 @@ mach_msg_return_t msg_send(mach_msg_header_t *msg, mach_msg_option_t option, mac
   Space &s = space();
   Lock lk(s.mu);
   Dest d;
-  bool waited = false;
+  // While waiting for room we hold a reference to the port's page (it stays mapped, its room
+  // eventfd open) and maybe a token taken from that eventfd, which goes back if we leave with it.
+  uint64_t waited_id = 0;
+  bool holding_token = false;
+  auto stop_waiting = [&] {
+    if (waited_id == 0) return;
+    auto it = s.pages.find(waited_id);
+    if (holding_token && it != s.pages.end() && it->second.page->queued.load() < it->second.page->qlimit.load())
+      page_post(it->second.page, it->second.room_fd, 1);
+    holding_token = false;
+    unref_page(s, waited_id);
+    waited_id = 0;
+  };
   for (;;) {
     mach_msg_return_t mr = resolve_dest(s, msg->msgh_remote_port, dest_disp, d);
-    if (mr != MACH_MSG_SUCCESS) return mr;
+    if (mr != MACH_MSG_SUCCESS) {
+      stop_waiting();
+      return mr;
+    }
     if (d.page == nullptr || page_reserve(d.page)) break;
     // The queue is full: Mach blocks the sender, or times out.
-    if (waited && !d.own) {
-      Entry *e = lookup(s, d.name);
-      if (e != nullptr && check_dead(s, d.name, *e)) return MACH_SEND_INVALID_DEST;
+    if (dl.expired()) {
+      stop_waiting();
+      return MACH_SEND_TIMED_OUT;
     }
-    if (dl.expired()) return MACH_SEND_TIMED_OUT;
+    if (waited_id != d.id) {
+      stop_waiting();
+      s.pages[d.id].refs++;
+      waited_id = d.id;
+    }
     QueuePage *page = d.page;
-    s.pages[d.id].refs++;  // keeps the page mapped while we wait without the lock
-    uint32_t seq = page->wake_seq.load();
+    int room = s.pages[d.id].room_fd;
+    int probe = d.own ? -1 : dup_cloexec(d.fd);  // the name may go away while we wait: watch a copy
     page->waiters.fetch_add(1);
-    bool room = page->queued.load() < page->qlimit.load();
+    bool room_now = page->queued.load() < page->qlimit.load();
     lk.unlock();
-    int rc = 0;
-    if (!room) {
-      int ms = dl.wait_ms(kQueueWaitSliceMs);
-      timespec ts{ms / 1000, static_cast<long>(ms % 1000) * 1000000};
-      rc = static_cast<int>(syscall(SYS_futex, &page->wake_seq, FUTEX_WAIT, seq, &ts, nullptr, 0));
+    int rc = 0, err = 0;
+    bool dead = false;
+    if (!room_now) {
+      pollfd p[2] = {{room, POLLIN, 0}, {probe, 0, 0}};
+      rc = poll(p, probe >= 0 ? 2 : 1, dl.wait_ms(-1));
+      err = errno;
+      if (rc > 0 && (p[0].revents & POLLIN)) {
+        uint64_t v;
+        if (read(room, &v, sizeof v) == static_cast<ssize_t>(sizeof v)) holding_token = true;
+      }
+      dead = rc > 0 && probe >= 0 && (p[1].revents & (POLLHUP | POLLERR));
     }
-    int err = errno;
     page->waiters.fetch_sub(1);
+    close_fd(probe);
     lk.lock();
-    unref_page(s, d.id);
-    if (rc < 0 && err == EINTR && interruptible) return MACH_SEND_INTERRUPTED;
-    waited = true;
+    if (dead) {
+      stop_waiting();
+      mark_dest_dead(s, d);
+      return MACH_SEND_INVALID_DEST;
+    }
+    if (rc < 0 && err == EINTR && interruptible) {
+      stop_waiting();
+      return MACH_SEND_INTERRUPTED;
+    }
   }
+  holding_token = false;  // the slot we reserved is the one the token stood for
+  stop_waiting();
   QueuePage *reserved = d.page;
   if (reserved != nullptr) s.pages[d.id].refs++;  // the slot is given back through this mapping
   auto release = [&] {
     if (reserved != nullptr) {
-      page_release(reserved);
+      page_release(reserved, page_room_fd(s, d.id));
       unref_page(s, d.id);
       reserved = nullptr;
     }
@@ -463,9 +496,10 @@ mach_msg_return_t msg_send(mach_msg_header_t *msg, mach_msg_option_t option, mac
   mach_msg_type_name_t reply_type = 0;
   if (reply_disp != 0) {
     CarriedRight r;
-    if (copyin_right(s, msg->msgh_local_port, reply_disp, r) != KERN_SUCCESS) {
+    kern_return_t kr = copyin_right(s, msg->msgh_local_port, reply_disp, r);
+    if (kr != KERN_SUCCESS) {
       release();
-      return MACH_SEND_INVALID_REPLY;
+      return kr == KERN_RESOURCE_SHORTAGE ? MACH_SEND_NO_BUFFER : MACH_SEND_INVALID_REPLY;
     }
     reply_type = received_type(reply_disp);
     add_right(s, out, c, std::move(r));

@@ -641,7 +641,7 @@ kern_return_t mach_port_set_attributes(ipc_space_t task, mach_port_name_t name, 
       rp.qlimit = q;
       if (rp.page != nullptr) {
         rp.page->qlimit.store(static_cast<int32_t>(q));
-        page_wake(rp.page);  // senders blocked on the old limit re-check the new one
+        page_post(rp.page, rp.room_fd, rp.page->waiters.load());  // senders blocked on the old limit look again
       }
       return KERN_SUCCESS;
     }

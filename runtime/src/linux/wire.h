@@ -72,11 +72,13 @@ constexpr uint32_t RS_HOME_EXPORTED = 1u << 1;  // copies of the home sending en
 constexpr uint32_t RS_PAGE = 1u << 2;           // the queue page travels
 constexpr uint32_t RS_NO_SENDERS = 1u << 3;     // a no-senders request travels (its send-once right)
 constexpr uint32_t RS_PORT_DESTROYED = 1u << 4; // a port-destroyed request travels
+constexpr uint32_t RS_ROOM = 1u << 5;           // the queue page's room eventfd travels
 
 /**
  * The state of a receive right in transit. Descriptors, in this order: the
- * queue page, the home family's receiving then sending end, one receiving end
- * per family, the no-senders notify right, the port-destroyed notify right.
+ * queue page, its room eventfd, the home family's receiving then sending end,
+ * one receiving end per family, the no-senders notify right, the
+ * port-destroyed notify right.
  */
 struct RecvState {
   uint32_t flags;
@@ -100,8 +102,8 @@ static_assert(sizeof(RecvFamily) == 16, "family entries are 16 bytes");
  * The first datagram in the *reverse* direction of every send family: the
  * receiving end writes it once when it makes the family, and every holder of
  * the sending end can read it with MSG_PEEK. It names the port and carries
- * the port's queue page (SCM_RIGHTS), so any process that receives a send
- * right can find both without another message.
+ * the port's queue page and room eventfd (SCM_RIGHTS), so any process that
+ * receives a send right can find them without another message.
  */
 struct Mailbox {
   uint32_t magic;

@@ -137,11 +137,13 @@ const scenarios = {
     control.close();
   },
 
-  // Counts messages (closing any rights) until QUIT, then reports the count and its space.
+  // Counts messages (closing any rights) until QUIT, then reports the count and its space
+  // as it was at a first message without rights (once the port is watched) and at the end.
   async sink() {
-    const baseline = { stats: spaceStats(), fds: readdirSync('/proc/self/fd').length };
     let count = 0;
     let rights = 0;
+    const start = await mine.receive();
+    const baseline = { stats: spaceStats(), fds: readdirSync('/proc/self/fd').length, start: start.id };
     for await (const message of mine) {
       if (message.id === QUIT) break;
       count++;
