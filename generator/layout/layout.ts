@@ -380,6 +380,8 @@ function replyChecks(rt: IrRoutine, m: MessageLayout): ReceiverCheck[] {
   if (m.complex)
     checks.push({ check: 'descriptorCount', expected: m.descriptorCount, error: typeError });
   checks.push(sizeCheck(m, typeError));
+  // A reply never carries a reply port of its own (MIG checks it right after the size).
+  checks.push({ check: 'replyPortNull', error: typeError });
   checks.push(...descriptorChecks(rt, m, 'client'));
   checks.push(...variableChecks(m, typeError));
   checks.push(...oolCountChecks(m));

@@ -297,7 +297,7 @@ routine r(p: mach_port_t; x: mach_port_move_send_t; d: pointer_t; a: v; n: name_
 
   it("lists the client's reply checks, starting with the reply id", () => {
     const { layout } = routine(expectClean(`${S}routine r(p: mach_port_t; out x: int);`), 'r');
-    expect(layout.reply!.checks.slice(0, 4)).toEqual([
+    expect(layout.reply!.checks.slice(0, 5)).toEqual([
       {
         check: 'replyId',
         expected: 1100,
@@ -308,6 +308,7 @@ routine r(p: mach_port_t; x: mach_port_move_send_t; d: pointer_t; a: v; n: name_
       expect.objectContaining({ check: 'errorReply', size: 36 }),
       { check: 'complexBit', complex: false, error: 'MIG_TYPE_ERROR' },
       { check: 'size', exact: 40, error: 'MIG_TYPE_ERROR' },
+      { check: 'replyPortNull', error: 'MIG_TYPE_ERROR' },
     ]);
   });
 });
