@@ -5,6 +5,7 @@
 // it. The output builds against tsmig's runtime headers on Linux and the
 // macOS SDK alike, with -Wall -Wextra -Werror.
 
+import type { EmitOptions } from '../index.js';
 import { cppTemplates } from './templates.js';
 import { interfaceView, type CppEmitInput } from './model.js';
 
@@ -15,7 +16,7 @@ export type { CppEmitInput } from './model.js';
  * directory. An interface without a subsystem (an error was reported)
  * yields no files.
  */
-export function emitCpp(input: CppEmitInput): Map<string, string> {
+export function emitCpp(input: CppEmitInput, _options?: EmitOptions): Map<string, string> {
   const files = new Map<string, string>();
   if (!input.ir.subsystem) return files;
   const view = interfaceView(input);

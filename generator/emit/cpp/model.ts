@@ -20,12 +20,14 @@ import type {
 import { DESCRIPTOR_TYPE, MACH_SIZES } from '../../layout/types.js';
 import { clientNamespace, cppGlobalName, cppIdentifier, includeGuard } from './naming.js';
 
-/** What the C++ emitter is given. */
+/** What the C++ emitter is given (the registry's EmitInput; `sourceName` defaults to the .defs file's name). */
 export interface CppEmitInput {
   ir: InterfaceIR;
   layouts: InterfaceLayout;
   /** The output base name: `calc` for `calc.mig.h` / `calc.mig.cc`. */
   baseName: string;
+  /** The .defs file as the `@generated` line names it. */
+  sourceName?: string;
 }
 
 /** A step a template prints: `t` names the partial, the other fields are its data. */
@@ -167,7 +169,7 @@ export function interfaceView(input: CppEmitInput): InterfaceView {
   });
   const trailerElements = Math.max(0, ...valid.map((v) => v.layout.request.trailer.rcvElements));
   return {
-    source: basename(ir.file),
+    source: input.sourceName ?? basename(ir.file),
     headerFile: `${baseName}.mig.h`,
     guard: includeGuard(baseName),
     subsystem: subsystem.name,
@@ -554,7 +556,8 @@ function clientDescriptorStep(
   struct: string,
 ): Step {
   const d = f.descriptor!;
-  const name = cppIdentifier(a.name);
+  // An inout value arrives through a pointer.
+  const name = a.byReferenceUser && a.type.byValue ? `(*${cppIdentifier(a.name)})` : cppIdentifier(a.name);
   const disposition = d.disposition ? dispositionExpr(d.disposition, rt, a.name, 'user') : '0';
   const dealloc =
     d.deallocate === 'maybe' && a.deallocArg
