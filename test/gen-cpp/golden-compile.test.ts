@@ -19,8 +19,12 @@ const RUNTIME_INCLUDE = join(repoRoot, 'runtime', 'include');
 const DARWIN_CHECK = '/work/shared/tools/darwin-check.sh';
 const SDK = join(homedir(), '.cache', 'tsmig-macsdk');
 
-const cases = goldenCases().filter((name) => existsSync(join(goldenDir, name, 'expected', 'input.mig.cc')));
-const compilers = ['g++', 'clang++', 'clang++-16'].filter((cxx) => spawnSync(cxx, ['--version']).status === 0);
+const cases = goldenCases().filter((name) =>
+  existsSync(join(goldenDir, name, 'expected', 'input.mig.cc')),
+);
+const compilers = ['g++', 'clang++', 'clang++-16'].filter(
+  (cxx) => spawnSync(cxx, ['--version']).status === 0,
+);
 const darwinSkip = !existsSync(DARWIN_CHECK)
   ? `(skipped: ${DARWIN_CHECK} is not installed)`
   : !existsSync(join(SDK, 'usr', 'include', 'mach', 'mach.h'))
@@ -30,7 +34,11 @@ const darwinSkip = !existsSync(DARWIN_CHECK)
       : '';
 
 function includeFlags(name: string): string[] {
-  return [`-I${RUNTIME_INCLUDE}`, `-I${join(goldenDir, name)}`, `-I${join(goldenDir, name, 'expected')}`];
+  return [
+    `-I${RUNTIME_INCLUDE}`,
+    `-I${join(goldenDir, name)}`,
+    `-I${join(goldenDir, name, 'expected')}`,
+  ];
 }
 
 it('has C++ goldens to compile', () => {
@@ -42,16 +50,36 @@ describe.each(cases)('golden %s', (name) => {
   const source = join(goldenDir, name, 'expected', 'input.mig.cc');
 
   it.each(compilers)('compiles with %s -O2 -Wall -Wextra -Werror', (cxx) => {
-    const r = spawnSync(cxx, ['-std=c++17', '-O2', '-Wall', '-Wextra', '-Werror', '-c', '-o', '/dev/null', ...includeFlags(name), source], {
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      cxx,
+      [
+        '-std=c++17',
+        '-O2',
+        '-Wall',
+        '-Wextra',
+        '-Werror',
+        '-c',
+        '-o',
+        '/dev/null',
+        ...includeFlags(name),
+        source,
+      ],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
 
-  it.skipIf(darwinSkip !== '')(`passes darwin-check (arm64, x86_64 macOS SDK) ${darwinSkip}`, () => {
-    const r = spawnSync(DARWIN_CHECK, ['-Werror', ...includeFlags(name), source], { encoding: 'utf8' });
-    expect(r.stdout + r.stderr).not.toMatch(/FAIL|warning/);
-    expect(r.status).toBe(0);
-  });
+  it.skipIf(darwinSkip !== '')(
+    `passes darwin-check (arm64, x86_64 macOS SDK) ${darwinSkip}`,
+    () => {
+      const r = spawnSync(DARWIN_CHECK, ['-Werror', ...includeFlags(name), source], {
+        encoding: 'utf8',
+      });
+      expect(r.stdout + r.stderr).not.toMatch(/FAIL|warning/);
+      expect(r.status).toBe(0);
+    },
+  );
 });

@@ -120,7 +120,8 @@ export function receivedDisposition(sent: number): number {
 /**
  * The message as its receiver gets it: remote and local ports (and their
  * bits) swapped, each received disposition in place of the sent one, the
- * voucher cleared. Names stay the same numbers.
+ * voucher cleared, descriptors rewritten as the kernel delivers them.
+ * Names stay the same numbers.
  */
 export function receivedForm(sent: Uint8Array): Uint8Array {
   const m = new Uint8Array(sent);
@@ -140,14 +141,22 @@ export function receivedForm(sent: Uint8Array): Uint8Array {
     const count = v.getUint32(24, true);
     let at = 28;
     for (let i = 0; i < count && at + 12 <= m.length; i++) {
+      // The kernel writes every received descriptor afresh: pads zero, the received
+      // disposition, and the deallocate bit set for regions the receiver now owns
+      // (virtual-copy data and every OOL-ports array), as XNU's copyout does.
       const type = v.getUint8(at + 11);
       if (type === 0) {
+        v.setUint32(at + 4, 0, true);
+        v.setUint16(at + 8, 0, true);
         v.setUint8(at + 10, receivedDisposition(v.getUint8(at + 10)));
         at += 12;
       } else if (type === 2) {
+        v.setUint8(at + 8, 1);
         v.setUint8(at + 10, receivedDisposition(v.getUint8(at + 10)));
         at += 16;
       } else {
+        v.setUint8(at + 8, v.getUint8(at + 9) === 1 ? 1 : 0);
+        v.setUint8(at + 10, 0);
         at += 16;
       }
     }
@@ -161,7 +170,11 @@ export function messageBytes(m: WireMessage): Uint8Array {
 }
 
 /** True when `actual` equals the corpus bytes outside the don't-care ranges; else the first differing offset. */
-export function firstDifference(expected: WireMessage, actual: Uint8Array, ignore: Array<[number, number]> = []): number | null {
+export function firstDifference(
+  expected: WireMessage,
+  actual: Uint8Array,
+  ignore: Array<[number, number]> = [],
+): number | null {
   const want = messageBytes(expected);
   const skip = [...(expected.dontCare ?? []), ...ignore];
   const n = Math.max(want.length, actual.length);

@@ -39,12 +39,15 @@ export interface DriverCase {
 /** The driver's C++ source and the cases it runs, in the order it prints them. */
 export function driverSource(input: DriverInput): { source: string; cases: DriverCase[] } {
   const { ir, vectors } = input;
-  const routines = new Map(ir.routines.map((rt, i) => [rt.name, { rt, layout: input.layouts.routines[i] }]));
+  const routines = new Map(
+    ir.routines.map((rt, i) => [rt.name, { rt, layout: input.layouts.routines[i] }]),
+  );
   const cases: DriverCase[] = [];
   const requestFor = (v: Vector): Vector | undefined => {
     const requests = vectors.filter((r) => r.kind === 'request' && r.routine === v.routine);
     return (
-      requests.find((r) => v.replyTo && r.replyPort && r.replyPort.name === v.replyTo.name) ?? requests[0]
+      requests.find((r) => v.replyTo && r.replyPort && r.replyPort.name === v.replyTo.name) ??
+      requests[0]
     );
   };
   for (const v of vectors) {
@@ -66,12 +69,22 @@ export function driverSource(input: DriverInput): { source: string; cases: Drive
   for (const h of input.includes) out.push(`#include "${h}"`);
   out.push('', 'using namespace driver;', '');
   if (input.mode === 'apple') out.push(...appleDeclarations(ir));
-  out.push(...ir.routines.filter((rt) => routines.get(rt.name)?.layout).map((rt) => handler(input, rt, cases).join('\n')));
-  for (const c of cases) out.push(...(c.side === 'client' ? clientCase(input, c, routines) : serverCase(input, c)));
-  out.push('typedef void (*Case)();', `static const Case cases[] = {${cases.map((c) => `case_${c.index}`).join(', ') || 'nullptr'}};`);
+  out.push(
+    ...ir.routines
+      .filter((rt) => routines.get(rt.name)?.layout)
+      .map((rt) => handler(input, rt, cases).join('\n')),
+  );
+  for (const c of cases)
+    out.push(...(c.side === 'client' ? clientCase(input, c, routines) : serverCase(input, c)));
+  out.push(
+    'typedef void (*Case)();',
+    `static const Case cases[] = {${cases.map((c) => `case_${c.index}`).join(', ') || 'nullptr'}};`,
+  );
   out.push('// argv[1]: the fill pattern; argv[2] (optional): run only that case.');
   out.push('int main(int argc, char **argv) {');
-  out.push('  if (argc > 1) fill_pattern() = static_cast<uint8_t>(std::strtoul(argv[1], nullptr, 0));');
+  out.push(
+    '  if (argc > 1) fill_pattern() = static_cast<uint8_t>(std::strtoul(argv[1], nullptr, 0));',
+  );
   out.push(`  if (argc > 2) { cases[std::strtoul(argv[2], nullptr, 0)](); return 0; }`);
   out.push(`  for (size_t i = 0; i < ${cases.length}; i++) cases[i]();`);
   out.push('  return 0;', '}');
@@ -82,7 +95,9 @@ export function driverSource(input: DriverInput): { source: string; cases: Drive
 // C literals
 
 function bytesLiteral(bytes: Uint8Array): string {
-  return bytes.length ? `{${Array.from(bytes, (b) => `0x${b.toString(16).padStart(2, '0')}`).join(', ')}}` : '{0}';
+  return bytes.length
+    ? `{${Array.from(bytes, (b) => `0x${b.toString(16).padStart(2, '0')}`).join(', ')}}`
+    : '{0}';
 }
 
 function cString(s: string): string {
@@ -144,6 +159,7 @@ function clientCase(
   const values = c.request?.values ?? {};
   const capacities = c.vector.capacities ?? {};
   const lines = [`static void case_${c.index}() {`, '  fake_reset();'];
+  if (c.request?.replyPort) lines.push(`  fake_set_reply_port(${c.request.replyPort.name});`);
   const reply = c.vector.kind === 'request' ? undefined : c.vector;
   if (reply) {
     lines.push(...scriptedMessage('reply', reply));
@@ -152,14 +168,15 @@ function clientCase(
   const args: string[] = [];
   const prints: string[] = [];
   // Names repeat (a CountInOut count is in the request and the caller's count): prefer the parameter.
-  const byName = (n: string) => rt.args.find((x) => x.name === n && x.userParameter) ?? rt.args.find((x) => x.name === n);
+  const byName = (n: string) =>
+    rt.args.find((x) => x.name === n && x.userParameter) ?? rt.args.find((x) => x.name === n);
   for (const a of rt.args) {
     if (!a.userParameter) continue;
     const v = `v_${a.name}`;
     const t = a.type;
     const value = values[a.name];
     const parent = a.parent ? byName(a.parent) : undefined;
-    const isOut = a.kind === 'out' || (a.trailer !== undefined);
+    const isOut = a.kind === 'out' || a.trailer !== undefined;
     switch (a.kind) {
       case 'requestPort':
       case 'replyPort':
@@ -181,11 +198,15 @@ function clientCase(
       }
       case 'count': {
         if (parent && parent.kind !== 'out') {
-          lines.push(`  mach_msg_type_number_t ${v} = ${countOf(parent.type, values[parent.name] ?? defaultValue(parent))};`);
+          lines.push(
+            `  mach_msg_type_number_t ${v} = ${countOf(parent.type, values[parent.name] ?? defaultValue(parent))};`,
+          );
           args.push(v);
         } else {
           const cap =
-            capacities[a.parent ?? ''] ?? (typeof values[a.name] === 'number' ? (values[a.name] as number) : null) ?? maxCount(layout!.reply, parent!);
+            capacities[a.parent ?? ''] ??
+            (typeof values[a.name] === 'number' ? (values[a.name] as number) : null) ??
+            maxCount(layout!.reply, parent!);
           lines.push(`  mach_msg_type_number_t ${v} = ${cap};`);
           args.push(a.byReferenceUser ? `&${v}` : v);
           prints.push(`  line.num("${a.name}", ${v});`);
@@ -219,13 +240,26 @@ function clientCase(
   lines.push('  fill_stack();');
   lines.push(`  const kern_return_t result = ${clientName(input, rt)}(${args.join(', ')});`);
   lines.push('  Line line;');
-  lines.push(`  line.num("case", ${c.index});`, '  line.str("side", "client");', '  line.num("result", result);');
-  lines.push('  { uint8_t sent[65536]; const uint32_t n = fake_last_sent(sent, sizeof sent); line.bytes("sent", sent, n < sizeof sent ? n : sizeof sent); }');
-  lines.push('  line.num("option", fake_last_option());', '  line.num("timeout", fake_last_timeout());');
+  lines.push(
+    `  line.num("case", ${c.index});`,
+    '  line.str("side", "client");',
+    '  line.num("result", result);',
+  );
+  lines.push(
+    '  { uint8_t sent[65536]; const uint32_t n = fake_last_sent(sent, sizeof sent); line.bytes("sent", sent, n < sizeof sent ? n : sizeof sent); }',
+  );
+  lines.push(
+    '  line.num("option", fake_last_option());',
+    '  line.num("timeout", fake_last_timeout());',
+  );
   if (reply) lines.push('  line.raw("regions", reply.regions_json());');
   lines.push('  Line outs;');
   // Outs are only defined when the call succeeded.
-  lines.push('  if (result == KERN_SUCCESS) {', ...prints.map((p) => `  ${p.replace('line.', 'outs.')}`), '  }');
+  lines.push(
+    '  if (result == KERN_SUCCESS) {',
+    ...prints.map((p) => `  ${p.replace('line.', 'outs.')}`),
+    '  }',
+  );
   lines.push('  line.raw("outs", outs.text());');
   lines.push('  line.raw("events", events_json());', '  line.print();', '}', '');
   return lines;
@@ -239,7 +273,10 @@ function maxCount(m: MessageLayout | null, out: IrArgument): number {
 /** A value for an argument the vector does not give (a reply case driven without a request vector). */
 function defaultValue(a: IrArgument): unknown {
   const t = a.type;
-  if (t.category === 'port') return t.descriptorCount > 1 || t.variable ? [] : { name: 0, disposition: t.ipc.sent >= 16 && t.ipc.sent <= 21 ? t.ipc.sent : 19 };
+  if (t.category === 'port')
+    return t.descriptorCount > 1 || t.variable
+      ? []
+      : { name: 0, disposition: t.ipc.sent >= 16 && t.ipc.sent <= 21 ? t.ipc.sent : 19 };
   if (t.category === 'oolPorts') return [];
   if (t.string) return '';
   if (t.variable || t.unbounded) return '';
@@ -266,22 +303,41 @@ function declareIn(a: IrArgument, v: string, value: unknown): string[] {
   if (t.category === 'ool') {
     if (t.descriptorCount > 1) {
       const regions = value as string[];
-      const lines = regions.map((r, i) => `  alignas(8) static uint8_t ${v}_${i}[] = ${bytesLiteral(fromHex(r))};`);
+      const lines = regions.map(
+        (r, i) => `  alignas(8) static uint8_t ${v}_${i}[] = ${bytesLiteral(fromHex(r))};`,
+      );
       lines.push(`  ${type} ${v};`);
-      regions.forEach((_, i) => lines.push(`  ${v}[${i}] = as<std::remove_reference_t<decltype(${v}[0])>>(${v}_${i});`));
+      regions.forEach((_, i) =>
+        lines.push(`  ${v}[${i}] = as<std::remove_reference_t<decltype(${v}[0])>>(${v}_${i});`),
+      );
       return lines;
     }
     const bytes = valueBytes(t, value);
-    return [`  alignas(8) static uint8_t ${v}_data[] = ${bytesLiteral(bytes)};`, `  ${type} ${v} = as<${type}>(${v}_data);`];
+    return [
+      `  alignas(8) static uint8_t ${v}_data[] = ${bytesLiteral(bytes)};`,
+      `  ${type} ${v} = as<${type}>(${v}_data);`,
+    ];
   }
   if (t.string) {
-    return [`  ${type} ${v};`, `  std::memcpy(&${v}, ${cString(value as string)}, ${(value as string).length + 1});`];
+    return [
+      `  ${type} ${v};`,
+      `  std::memcpy(&${v}, ${cString(value as string)}, ${(value as string).length + 1});`,
+    ];
   }
   const bytes = valueBytes(t, value);
-  return [`  ${type} ${v};`, `  std::memset(&${v}, 0, sizeof ${v});`, `  { static const uint8_t b[] = ${bytesLiteral(bytes)}; std::memcpy(&${v}, b, ${bytes.length}); }`];
+  return [
+    `  ${type} ${v};`,
+    `  std::memset(&${v}, 0, sizeof ${v});`,
+    `  { static const uint8_t b[] = ${bytesLiteral(bytes)}; std::memcpy(&${v}, b, ${bytes.length}); }`,
+  ];
 }
 
-function printOut(a: IrArgument, v: string, reply: MessageLayout | null, byName: (n: string) => IrArgument | undefined): string[] {
+function printOut(
+  a: IrArgument,
+  v: string,
+  reply: MessageLayout | null,
+  byName: (n: string) => IrArgument | undefined,
+): string[] {
   const t = a.type;
   const count = a.countArg ? byName(a.countArg) : undefined;
   const countVar = count && count.userParameter ? `v_${count.name}` : null;
@@ -292,8 +348,10 @@ function printOut(a: IrArgument, v: string, reply: MessageLayout | null, byName:
   }
   if (t.category === 'oolPorts') {
     const fixed = oolFixedBytes(reply, a.name);
-    const n = fixed ?? (countVar ?? '0');
-    return [`  { std::string s = "["; for (uint32_t i = 0; i < ${n}; i++) s += (i ? "," : "") + std::to_string(static_cast<const mach_port_t *>(address(${v}))[i]); line.raw("${a.name}", s + "]"); }`];
+    const n = fixed ?? countVar ?? '0';
+    return [
+      `  { std::string s = "["; for (uint32_t i = 0; i < ${n}; i++) s += (i ? "," : "") + std::to_string(static_cast<const mach_port_t *>(address(${v}))[i]); line.raw("${a.name}", s + "]"); }`,
+    ];
   }
   if (t.category === 'ool') {
     const fixed = oolFixedBytes(reply, a.name);
@@ -303,7 +361,9 @@ function printOut(a: IrArgument, v: string, reply: MessageLayout | null, byName:
   if (t.string) return [`  line.str("${a.name}", ${v});`];
   if (t.variable) {
     const cnt = countVar ?? `v_${a.sameCountAs ? byName(a.sameCountAs)?.countArg : ''}`;
-    return [`  line.bytes("${a.name}", &${v}, (${cnt} < ${maxCount(reply, a)} ? ${cnt} : ${maxCount(reply, a)}) * ${elementBytes(t)});`];
+    return [
+      `  line.bytes("${a.name}", &${v}, (${cnt} < ${maxCount(reply, a)} ? ${cnt} : ${maxCount(reply, a)}) * ${elementBytes(t)});`,
+    ];
   }
   return [`  line.bytes("${a.name}", &${v}, ${t.byteSize});`];
 }
@@ -316,7 +376,9 @@ function scriptedMessage(name: string, v: Vector, trailer = v.trailer): string[]
   const audit = trailer?.audit ?? [0, 0, 0, 0, 0, 0, 0, 0];
   const sender = trailer?.sender ?? [0, 0];
   const lines = [`  static const uint8_t ${name}_bytes[] = ${bytesLiteral(bytes)};`];
-  ool.forEach((h, i) => lines.push(`  static const uint8_t ${name}_ool${i}[] = ${bytesLiteral(fromHex(h))};`));
+  ool.forEach((h, i) =>
+    lines.push(`  static const uint8_t ${name}_ool${i}[] = ${bytesLiteral(fromHex(h))};`),
+  );
   lines.push(`  const uint32_t ${name}_audit[8] = {${audit.join(', ')}};`);
   lines.push(
     `  Received ${name}(${name}_bytes, ${bytes.length}, {${ool.map((h, i) => `{${name}_ool${i}, ${fromHex(h).length}}`).join(', ')}}, {${ports.map((p) => `{${p.join(', ')}}`).join(', ')}}, trailer(${trailer?.seqno ?? 0}, ${sender[0]}, ${sender[1]}, ${name}_audit), 65536);`,
@@ -330,20 +392,30 @@ function scriptedMessage(name: string, v: Vector, trailer = v.trailer): string[]
 function serverCase(input: DriverInput, c: DriverCase): string[] {
   const v = c.vector;
   const driving = v.kind === 'badRequest' || v.kind === 'request' ? v : c.request!;
-  const lines = [`static void case_${c.index}() {`, '  fake_reset();', `  current_case() = ${c.index};`];
+  const lines = [
+    `static void case_${c.index}() {`,
+    '  fake_reset();',
+    `  current_case() = ${c.index};`,
+  ];
   lines.push(...scriptedMessage('request', driving));
   lines.push('  std::vector<uint64_t> reply_storage(65536 / 8);');
   lines.push('  std::memset(reply_storage.data(), fill_pattern(), 65536);');
-  lines.push('  mach_msg_header_t *reply = reinterpret_cast<mach_msg_header_t *>(reply_storage.data());');
+  lines.push(
+    '  mach_msg_header_t *reply = reinterpret_cast<mach_msg_header_t *>(reply_storage.data());',
+  );
   if (input.mode === 'tsmig') {
-    lines.push(`  tsmig::stubs::handle_request(${input.ir.subsystem!.name}_server_info, request.header(), reply);`);
+    lines.push(
+      `  tsmig::stubs::handle_request(${input.ir.subsystem!.name}_server_info, request.header(), reply);`,
+    );
   } else {
     lines.push(`  serve_with_mach_rules(${input.ir.serverDemux}, request.header(), reply);`);
   }
   lines.push('  Line line;');
   lines.push(`  line.num("case", ${c.index});`, '  line.str("side", "server");');
   lines.push('  line.num("sends", fake_send_count());');
-  lines.push('  { uint8_t sent[65536]; const uint32_t n = fake_last_sent(sent, sizeof sent); line.bytes("sent", sent, n < sizeof sent ? n : sizeof sent); }');
+  lines.push(
+    '  { uint8_t sent[65536]; const uint32_t n = fake_last_sent(sent, sizeof sent); line.bytes("sent", sent, n < sizeof sent ? n : sizeof sent); }',
+  );
   lines.push('  line.raw("saw", saw_take());', '  line.raw("regions", request.regions_json());');
   lines.push('  line.raw("events", events_json());', '  line.print();', '}', '');
   return lines;
@@ -359,12 +431,23 @@ function handler(input: DriverInput, rt: IrRoutine, cases: DriverCase[]): string
   for (const a of rt.args) {
     if (!a.serverParameter) continue;
     const t = a.type;
-    const inbound = a.kind !== 'out' && !(a.kind === 'count' && a.parent && byName(a.parent)?.kind === 'out') && !(a.kind === 'poly' && a.parent && byName(a.parent)?.kind === 'out');
+    const inbound =
+      a.kind !== 'out' &&
+      !(a.kind === 'count' && a.parent && byName(a.parent)?.kind === 'out') &&
+      !(a.kind === 'poly' && a.parent && byName(a.parent)?.kind === 'out');
     if (!inbound) continue;
     if (a.trailer) {
       record.push(`  saw_bytes("${a.name}", &${a.name}, sizeof ${a.name});`);
-    } else if (a.kind === 'requestPort' || a.kind === 'replyPort' || a.kind === 'poly' || a.kind === 'count' || a.kind === 'countInOut') {
-      record.push(`  saw_number("${a.name}", ${a.kind === 'countInOut' || a.kind === 'count' ? '' : ''}${a.byReferenceServer && a.type.byValue ? '*' : ''}${a.name});`);
+    } else if (
+      a.kind === 'requestPort' ||
+      a.kind === 'replyPort' ||
+      a.kind === 'poly' ||
+      a.kind === 'count' ||
+      a.kind === 'countInOut'
+    ) {
+      record.push(
+        `  saw_number("${a.name}", ${a.kind === 'countInOut' || a.kind === 'count' ? '' : ''}${a.byReferenceServer && a.type.byValue ? '*' : ''}${a.name});`,
+      );
     } else if (t.category === 'port') {
       if (t.descriptorCount > 1 || t.variable) {
         const n = t.variable && a.countArg ? a.countArg : String(t.descriptorCount);
@@ -374,20 +457,27 @@ function handler(input: DriverInput, rt: IrRoutine, cases: DriverCase[]): string
       }
     } else if (t.category === 'oolPorts') {
       const fixed = oolFixedBytes(layout.request, a.name);
-      record.push(`  saw_ports("${a.name}", static_cast<const mach_port_t *>(address(${a.name})), ${fixed ?? a.countArg ?? 0});`);
+      record.push(
+        `  saw_ports("${a.name}", static_cast<const mach_port_t *>(address(${a.name})), ${fixed ?? a.countArg ?? 0});`,
+      );
     } else if (t.category === 'ool') {
       if (t.descriptorCount > 1) {
         const each = oolFixedBytes(layout.request, a.name) ?? 0;
-        record.push(`  { std::string s = "["; for (uint32_t i = 0; i < ${t.descriptorCount}; i++) s += (i ? "," : "") + Line::quote(hex(address(${a.name}[i]), ${each})); saw_raw("${a.name}", s + "]"); }`);
+        record.push(
+          `  { std::string s = "["; for (uint32_t i = 0; i < ${t.descriptorCount}; i++) s += (i ? "," : "") + Line::quote(hex(address(${a.name}[i]), ${each})); saw_raw("${a.name}", s + "]"); }`,
+        );
       } else {
         const fixed = oolFixedBytes(layout.request, a.name);
-        const n = fixed !== null ? String(fixed) : a.countArg ? `${a.countArg} * ${elementBytes(t)}` : '0';
+        const n =
+          fixed !== null ? String(fixed) : a.countArg ? `${a.countArg} * ${elementBytes(t)}` : '0';
         record.push(`  saw_bytes("${a.name}", address(${a.name}), ${n});`);
       }
     } else if (t.string) {
       record.push(`  saw_string("${a.name}", ${a.name});`);
     } else if (t.variable) {
-      const cnt = a.sameCountAs ? rt.args.find((x) => x.name === a.sameCountAs)!.countArg! : a.countArg!;
+      const cnt = a.sameCountAs
+        ? rt.args.find((x) => x.name === a.sameCountAs)!.countArg!
+        : a.countArg!;
       record.push(`  saw_bytes("${a.name}", ${a.name}, ${cnt} * ${elementBytes(t)});`);
     } else {
       const ptr = a.byReferenceServer || !t.byValue ? a.name : `&${a.name}`;
@@ -401,14 +491,23 @@ function handler(input: DriverInput, rt: IrRoutine, cases: DriverCase[]): string
     if (c.vector.kind === 'errorReply') {
       lines.push(`    case ${c.index}: return ${codeOf(c.vector.error)};`);
     } else if (c.vector.kind === 'reply') {
-      lines.push(`    case ${c.index}: {`, ...setOuts(rt, layout.reply, c.vector.values ?? {}).map((l) => `    ${l}`), '      return KERN_SUCCESS;', '    }');
+      lines.push(
+        `    case ${c.index}: {`,
+        ...setOuts(rt, layout.reply, c.vector.values ?? {}).map((l) => `    ${l}`),
+        '      return KERN_SUCCESS;',
+        '    }',
+      );
     }
   }
   lines.push('    default: return KERN_SUCCESS;', '  }', '}', '');
   return lines;
 }
 
-function setOuts(rt: IrRoutine, reply: MessageLayout | null, values: Record<string, unknown>): string[] {
+function setOuts(
+  rt: IrRoutine,
+  reply: MessageLayout | null,
+  values: Record<string, unknown>,
+): string[] {
   const lines: string[] = [];
   const byName = (n: string) => rt.args.find((x) => x.name === n && x.serverParameter);
   for (const a of rt.args) {
@@ -428,7 +527,9 @@ function setOuts(rt: IrRoutine, reply: MessageLayout | null, values: Record<stri
       }
     } else if (t.category === 'oolPorts') {
       const ports = value as PortValue[];
-      lines.push(`  static mach_port_t ${a.name}_names[] = {${ports.map((p) => p.name).join(', ') || '0'}};`);
+      lines.push(
+        `  static mach_port_t ${a.name}_names[] = {${ports.map((p) => p.name).join(', ') || '0'}};`,
+      );
       lines.push(`  *${a.name} = as<std::remove_pointer_t<decltype(${a.name})>>(${a.name}_names);`);
       if (count) lines.push(`  *${count.name} = ${ports.length};`);
       if (poly) lines.push(`  *${poly.name} = ${ports[0]?.disposition ?? 19};`);
@@ -438,10 +539,14 @@ function setOuts(rt: IrRoutine, reply: MessageLayout | null, values: Record<stri
       lines.push(`  *${a.name} = as<std::remove_pointer_t<decltype(${a.name})>>(${a.name}_data);`);
       if (count) lines.push(`  *${count.name} = ${countOf(t, value)};`);
     } else if (t.string) {
-      lines.push(`  std::memcpy(${a.name}, ${cString(value as string)}, ${(value as string).length + 1});`);
+      lines.push(
+        `  std::memcpy(${a.name}, ${cString(value as string)}, ${(value as string).length + 1});`,
+      );
     } else {
       const bytes = valueBytes(t, value);
-      lines.push(`  { static const uint8_t b[] = ${bytesLiteral(bytes)}; std::memcpy(${a.name}, b, ${bytes.length}); }`);
+      lines.push(
+        `  { static const uint8_t b[] = ${bytesLiteral(bytes)}; std::memcpy(${a.name}, b, ${bytes.length}); }`,
+      );
       if (t.variable && count) lines.push(`  *${count.name} = ${countOf(t, value)};`);
     }
   }

@@ -25,6 +25,7 @@ struct State {
   uint32_t sender[2] = {0, 0};
   uint32_t audit[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   std::vector<fake_event_t> events;
+  mach_port_t reply_port = FAKE_REPLY_PORT;
 };
 
 State &state() {
@@ -80,6 +81,8 @@ NDR_record_t NDR_record = {0, 0, 0, 0, NDR_INT_LITTLE_ENDIAN, NDR_CHAR_ASCII, ND
 vm_size_t vm_page_size = 4096;
 
 void fake_reset(void) { state() = State(); }
+
+void fake_set_reply_port(mach_port_t name) { state().reply_port = name; }
 
 void fake_script_send_result(mach_msg_return_t result) { state().send_result = result; }
 
@@ -222,9 +225,9 @@ void mig_allocate(vm_address_t *address, vm_size_t size) { vm_allocate(mach_task
 
 void mig_deallocate(vm_address_t address, vm_size_t size) { vm_deallocate(mach_task_self(), address, size); }
 
-mach_port_t mig_get_reply_port(void) { return FAKE_REPLY_PORT; }
+mach_port_t mig_get_reply_port(void) { return state().reply_port; }
 
-mach_port_t mig_get_special_reply_port(void) { return FAKE_REPLY_PORT; }
+mach_port_t mig_get_special_reply_port(void) { return state().reply_port; }
 
 void mig_dealloc_reply_port(mach_port_t reply_port) { log_event(FAKE_REPLY_PORT_DEALLOC, reply_port, 0); }
 

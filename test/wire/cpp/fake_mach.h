@@ -36,8 +36,11 @@ typedef struct {
   uint64_t b;
 } fake_event_t;
 
-/* The name mig_get_reply_port() returns. */
+/* The name mig_get_reply_port() returns unless fake_set_reply_port says otherwise. */
 #define FAKE_REPLY_PORT 0x1503u
+
+/* The name mig_get_reply_port() returns until the next reset. */
+void fake_set_reply_port(mach_port_t name);
 
 /* Forgets every script, record and event. */
 void fake_reset(void);

@@ -20,6 +20,7 @@ import {
   receivedForm,
   type PortValue,
   type Vector,
+  type WireMessage,
 } from './corpus.js';
 import { driverSource, type DriverCase } from './driver.js';
 import { bytesValue, countOf, fromHex, valueBytes } from './values.js';
@@ -49,13 +50,17 @@ export interface VectorResult {
 
 /** Builds and runs the replay of one interface; returns one result per vector. */
 export function replayInterface(defs: string, vectors: Vector[], work: string): VectorResult[] {
-  const compiled = compileDefs({ file: defs }, { includePaths: [join(REPO, 'defs'), dirname(defs)] });
+  const compiled = compileDefs(
+    { file: defs },
+    { includePaths: [join(REPO, 'defs'), dirname(defs)] },
+  );
   const errors = compiled.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new Error(errors.map((d) => d.message).join('\n'));
   const { ir, layouts } = compiled;
   const base = ir.subsystem!.name;
   mkdirSync(work, { recursive: true });
-  for (const [path, text] of emitCpp({ ir, layouts, baseName: base })) writeFileSync(join(work, path), text);
+  for (const [path, text] of emitCpp({ ir, layouts, baseName: base }))
+    writeFileSync(join(work, path), text);
   const { source, cases } = driverSource({
     mode: 'tsmig',
     ir,
@@ -65,15 +70,47 @@ export function replayInterface(defs: string, vectors: Vector[], work: string): 
     namespace: clientNamespaceOf({ ir, layouts, baseName: base }),
   });
   writeFileSync(join(work, 'driver.cc'), source);
-  const flags = ['-std=c++17', '-O1', '-Wall', '-Wextra', '-Werror', `-I${RUNTIME_INCLUDE}`, `-I${HERE}`, `-I${dirname(defs)}`, `-I${work}`];
+  const include = [`-I${RUNTIME_INCLUDE}`, `-I${HERE}`, `-I${dirname(defs)}`, `-I${work}`];
   const exe = join(work, 'driver');
-  const build = spawnSync('g++', [...flags, join(work, 'driver.cc'), join(work, `${base}.mig.cc`), join(HERE, 'fake_mach.cc'), '-o', exe], {
-    encoding: 'utf8',
-  });
-  if (build.status !== 0) throw new Error(`driver build failed:\n${build.stderr}`);
+  // The stubs build as users build them (-Werror); the driver is test code that leaves outs unset.
+  const steps = [
+    [
+      '-std=c++17',
+      '-O1',
+      '-Wall',
+      '-Wextra',
+      '-Werror',
+      ...include,
+      '-c',
+      join(work, `${base}.mig.cc`),
+      '-o',
+      join(work, 'stubs.o'),
+    ],
+    [
+      '-std=c++17',
+      '-O1',
+      '-Wall',
+      '-Wno-unused-parameter',
+      ...include,
+      join(work, 'driver.cc'),
+      join(work, 'stubs.o'),
+      join(HERE, 'fake_mach.cc'),
+      '-o',
+      exe,
+    ],
+  ];
+  for (const args of steps) {
+    const build = spawnSync('g++', args, { encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`driver build failed:\n${build.stderr}`);
+  }
   const run = spawnSync(exe, [], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (run.status !== 0) throw new Error(`driver failed (${run.status ?? run.signal}):\n${run.stderr}`);
-  const lines = run.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as CaseLine);
+  if (run.status !== 0)
+    throw new Error(`driver failed (${run.status ?? run.signal}):\n${run.stderr}`);
+  const lines = run.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as CaseLine);
   const results = new Map(vectors.map((v) => [v, [] as string[]]));
   for (const c of cases) {
     const line = lines[c.index];
@@ -83,7 +120,11 @@ export function replayInterface(defs: string, vectors: Vector[], work: string): 
       continue;
     }
     const rt = c.vector.routine ? ir.routines.find((r) => r.name === c.vector.routine) : undefined;
-    problems.push(...(c.side === 'client' ? checkClient(ir, layouts, rt!, c, line) : checkServer(ir, rt, c, line)));
+    problems.push(
+      ...(c.side === 'client'
+        ? checkClient(ir, layouts, rt!, c, line)
+        : checkServer(ir, rt, c, line)),
+    );
   }
   return vectors.map((v) => ({ vector: v, problems: results.get(v)! }));
 }
@@ -91,19 +132,31 @@ export function replayInterface(defs: string, vectors: Vector[], work: string): 
 // ---------------------------------------------------------------------------
 // Client cases
 
-function checkClient(ir: InterfaceIR, layouts: InterfaceLayout, rt: IrRoutine, c: DriverCase, line: CaseLine): string[] {
+function checkClient(
+  ir: InterfaceIR,
+  layouts: InterfaceLayout,
+  rt: IrRoutine,
+  c: DriverCase,
+  line: CaseLine,
+): string[] {
   const v = c.vector;
   const problems: string[] = [];
   if (v.kind === 'request') {
     const diff = firstDifference(v.message, fromHex(line.sent));
-    if (diff !== null) problems.push(`client request differs at byte ${diff}:\n  want ${v.message.hex}\n  sent ${line.sent}`);
+    if (diff !== null)
+      problems.push(
+        `client request differs at byte ${diff}:\n  want ${v.message.hex}\n  sent ${line.sent}`,
+      );
     return problems;
   }
   const want = v.kind === 'reply' ? 0 : codeOf(v.error);
   if (line.result !== want) problems.push(`client returned ${line.result}, want ${want}`);
-  if (v.kind === 'reply') problems.push(...compareValues(rt, 'reply', v.values ?? {}, line.outs ?? {}));
-  if (v.kind === 'badReply' || (v.kind === 'errorReply' && false)) {
-    problems.push(...compareDestroyed(receivedForm(messageBytes(v.message)), line, false));
+  if (v.kind === 'reply')
+    problems.push(...compareValues(rt, 'reply', v.values ?? {}, line.outs ?? {}));
+  // A receive that fails (MACH_RCV_TOO_LARGE) never hands the stub the message: nothing to destroy.
+  const receiveError = (want & 0xffffc000) === 0x10004000;
+  if (v.kind === 'badReply' && !receiveError) {
+    problems.push(...compareDestroyed(v.message, line, false));
   }
   void ir;
   void layouts;
@@ -113,7 +166,12 @@ function checkClient(ir: InterfaceIR, layouts: InterfaceLayout, rt: IrRoutine, c
 // ---------------------------------------------------------------------------
 // Server cases
 
-function checkServer(ir: InterfaceIR, rt: IrRoutine | undefined, c: DriverCase, line: CaseLine): string[] {
+function checkServer(
+  ir: InterfaceIR,
+  rt: IrRoutine | undefined,
+  c: DriverCase,
+  line: CaseLine,
+): string[] {
   const v = c.vector;
   const problems: string[] = [];
   switch (v.kind) {
@@ -125,8 +183,12 @@ function checkServer(ir: InterfaceIR, rt: IrRoutine | undefined, c: DriverCase, 
     case 'errorReply': {
       if (line.sends !== 1) problems.push(`server sent ${line.sends} messages, want 1`);
       const diff = firstDifference(v.message, fromHex(line.sent));
-      if (diff !== null) problems.push(`server reply differs at byte ${diff}:\n  want ${v.message.hex}\n  sent ${line.sent}`);
-      if (v.kind === 'errorReply') problems.push(...compareDestroyed(receivedForm(messageBytes(c.request!.message)), line, true));
+      if (diff !== null)
+        problems.push(
+          `server reply differs at byte ${diff}:\n  want ${v.message.hex}\n  sent ${line.sent}`,
+        );
+      if (v.kind === 'errorReply')
+        problems.push(...compareDestroyed(c.request!.message, line, true));
       break;
     }
     case 'badRequest': {
@@ -138,12 +200,13 @@ function checkServer(ir: InterfaceIR, rt: IrRoutine | undefined, c: DriverCase, 
         if (reply.length !== 36) problems.push(`error reply is ${reply.length} bytes, want 36`);
         else {
           const code = new DataView(reply.buffer).getInt32(32, true);
-          if (code !== codeOf(v.error)) problems.push(`server answered ${code}, want ${codeOf(v.error)} (${v.error})`);
+          if (code !== codeOf(v.error))
+            problems.push(`server answered ${code}, want ${codeOf(v.error)} (${v.error})`);
         }
       } else if (line.sends !== 0) {
         problems.push(`server replied to a request without a reply port`);
       }
-      problems.push(...compareDestroyed(received, line, true));
+      problems.push(...compareDestroyed(v.message, line, true));
       break;
     }
     default:
@@ -160,12 +223,24 @@ function checkServer(ir: InterfaceIR, rt: IrRoutine | undefined, c: DriverCase, 
 function sideArgs(rt: IrRoutine, side: 'request' | 'reply'): IrArgument[] {
   return rt.args.filter((a) => {
     if (a.implicit || a.trailer) return false;
-    if (side === 'request') return (a.kind === 'in' || a.kind === 'inout' || a.kind === 'requestPort' || a.kind === 'replyPort') && a.requestPlacement !== 'none';
+    if (side === 'request')
+      return (
+        (a.kind === 'in' ||
+          a.kind === 'inout' ||
+          a.kind === 'requestPort' ||
+          a.kind === 'replyPort') &&
+        a.requestPlacement !== 'none'
+      );
     return (a.kind === 'out' || a.kind === 'inout') && a.replyPlacement !== 'none';
   });
 }
 
-function compareValues(rt: IrRoutine, side: 'request' | 'reply', want: Record<string, unknown>, got: Record<string, unknown>): string[] {
+function compareValues(
+  rt: IrRoutine,
+  side: 'request' | 'reply',
+  want: Record<string, unknown>,
+  got: Record<string, unknown>,
+): string[] {
   const problems: string[] = [];
   const byName = (n: string) => rt.args.find((x) => x.name === n);
   for (const a of sideArgs(rt, side)) {
@@ -177,15 +252,23 @@ function compareValues(rt: IrRoutine, side: 'request' | 'reply', want: Record<st
       const ports = Array.isArray(expected) ? (expected as PortValue[]) : [expected as PortValue];
       const names = Array.isArray(actual) ? (actual as number[]) : [actual as number];
       if (JSON.stringify(ports.map((p) => p.name)) !== JSON.stringify(names))
-        problems.push(`${a.name}: got names ${JSON.stringify(names)}, want ${JSON.stringify(ports.map((p) => p.name))}`);
+        problems.push(
+          `${a.name}: got names ${JSON.stringify(names)}, want ${JSON.stringify(ports.map((p) => p.name))}`,
+        );
       const poly = a.polyArg ? byName(a.polyArg) : undefined;
       if (poly && poly.name in got && ports.length) {
         // A receiver sees the received kind of what was sent.
         const wantDisposition = receivedDisposition(ports[0]!.disposition);
-        if (got[poly.name] !== wantDisposition) problems.push(`${poly.name}: got ${String(got[poly.name])}, want ${wantDisposition}`);
+        if (got[poly.name] !== wantDisposition)
+          problems.push(`${poly.name}: got ${String(got[poly.name])}, want ${wantDisposition}`);
       }
+    } else if (t.category === 'ool' && t.descriptorCount > 1) {
+      // An array of regions: one hex string per region.
+      if (JSON.stringify(actual) !== JSON.stringify(expected))
+        problems.push(`${a.name}: got ${JSON.stringify(actual)}, want ${JSON.stringify(expected)}`);
     } else if (t.string) {
-      if (actual !== expected) problems.push(`${a.name}: got ${JSON.stringify(actual)}, want ${JSON.stringify(expected)}`);
+      if (actual !== expected)
+        problems.push(`${a.name}: got ${JSON.stringify(actual)}, want ${JSON.stringify(expected)}`);
     } else {
       const bytes = fromHex(String(actual ?? ''));
       const value = bytesValue(t, bytes);
@@ -196,7 +279,8 @@ function compareValues(rt: IrRoutine, side: 'request' | 'reply', want: Record<st
     const count = a.countArg ? byName(a.countArg) : undefined;
     if (count && count.name in got && !t.string) {
       const n = countOf(t, expected);
-      if (got[count.name] !== n) problems.push(`${count.name}: got ${String(got[count.name])}, want ${n}`);
+      if (got[count.name] !== n)
+        problems.push(`${count.name}: got ${String(got[count.name])}, want ${n}`);
     }
   }
   return problems;
@@ -214,13 +298,18 @@ const FAKE_VM_DEALLOCATE = 5;
  * excluded when the server moved it into its reply), or null when the
  * message's descriptors do not fit its size (no kernel delivers that).
  */
-export function expectedDestroys(received: Uint8Array, regions: number[], replyRightMoved: boolean): Array<[number, number, number]> | null {
+export function expectedDestroys(
+  received: Uint8Array,
+  regions: number[],
+  oolPorts: number[][],
+  replyRightMoved: boolean,
+): Array<[number, number, number]> | null {
   const v = new DataView(received.buffer, received.byteOffset, received.byteLength);
   const events: Array<[number, number, number]> = [];
   const port = (name: number, disposition: number) => {
     if (name === 0 || name === 0xffffffff) return;
     if (disposition === 17 || disposition === 18) events.push([FAKE_PORT_DEALLOCATE, name, 0]);
-    else if (disposition === 16) events.push([FAKE_PORT_MOD_REFS, name, 1 * 2 ** 32 + 0xffffffff]);
+    else if (disposition === 16) events.push([FAKE_PORT_MOD_REFS, name, 2 ** 32 + 0xffffffff]);
   };
   const bits = v.getUint32(0, true);
   const size = v.getUint32(4, true);
@@ -230,6 +319,7 @@ export function expectedDestroys(received: Uint8Array, regions: number[], replyR
   const count = v.getUint32(24, true);
   let at = 28;
   let region = 0;
+  let portsArray = 0;
   for (let i = 0; i < count; i++) {
     if (at + 12 > size) return null;
     const type = v.getUint8(at + 11);
@@ -242,25 +332,45 @@ export function expectedDestroys(received: Uint8Array, regions: number[], replyR
     const address = regions[region++];
     const deallocate = v.getUint8(at + 8) !== 0;
     const n = v.getUint32(at + 12, true);
+    if (address === undefined) return null;
     if (type === 2) {
-      if (address === undefined) return null;
-      void address;
-      // Names come from the region's data: the vector's oolPorts list.
-      return null;
+      const names = oolPorts[portsArray++];
+      if (!names || names.length !== n) return null;
+      for (const name of names) port(name, v.getUint8(at + 10));
+      if (deallocate && n !== 0) events.push([FAKE_VM_DEALLOCATE, address, n * 4]);
+    } else if (deallocate && n !== 0) {
+      events.push([FAKE_VM_DEALLOCATE, address, n]);
     }
-    if (deallocate && n !== 0 && address !== undefined) events.push([FAKE_VM_DEALLOCATE, address, n]);
     at += 16;
   }
   return events;
 }
 
-function compareDestroyed(received: Uint8Array, line: CaseLine, replyRightMoved: boolean): string[] {
-  const expected = expectedDestroys(received, line.regions, replyRightMoved);
+function compareDestroyed(
+  message: WireMessage,
+  line: CaseLine,
+  replyRightMoved: boolean,
+): string[] {
+  const received = receivedForm(messageBytes(message));
+  const expected = expectedDestroys(
+    received,
+    line.regions,
+    message.oolPorts ?? [],
+    replyRightMoved,
+  );
   if (expected === null) return [];
   const key = (e: [number, number, number]) => `${e[0]}:${e[1]}:${e[2]}`;
   const want = expected.map(key).sort();
-  const got = line.events.filter((e) => e[0] === FAKE_PORT_DEALLOCATE || e[0] === FAKE_PORT_MOD_REFS || e[0] === FAKE_VM_DEALLOCATE).map(key).sort();
-  return JSON.stringify(want) === JSON.stringify(got) ? [] : [`destroyed ${JSON.stringify(got)}, want exactly ${JSON.stringify(want)}`];
+  const got = line.events
+    .filter(
+      (e) =>
+        e[0] === FAKE_PORT_DEALLOCATE || e[0] === FAKE_PORT_MOD_REFS || e[0] === FAKE_VM_DEALLOCATE,
+    )
+    .map(key)
+    .sort();
+  return JSON.stringify(want) === JSON.stringify(got)
+    ? []
+    : [`destroyed ${JSON.stringify(got)}, want exactly ${JSON.stringify(want)}`];
 }
 
 export type { DriverCase };

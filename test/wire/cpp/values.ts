@@ -19,10 +19,16 @@ export interface Scalar {
 export function scalarOf(t: IrType): Scalar {
   const bits = t.ipc.bits;
   const name = t.ipc.sentName;
-  if (name === 'MACH_MSG_TYPE_REAL_32' || name === 'MACH_MSG_TYPE_REAL_64' || name === 'MACH_MSG_TYPE_REAL')
+  if (
+    name === 'MACH_MSG_TYPE_REAL_32' ||
+    name === 'MACH_MSG_TYPE_REAL_64' ||
+    name === 'MACH_MSG_TYPE_REAL'
+  )
     return { bytes: bits / 8, kind: 'float' };
   if (name === 'MACH_MSG_TYPE_BOOLEAN') return { bytes: 4, kind: 'bool' };
-  const signed = t.signedness === 'signed' || (t.signedness === 'unspecified' && name === 'MACH_MSG_TYPE_INTEGER_32');
+  const signed =
+    t.signedness === 'signed' ||
+    (t.signedness === 'unspecified' && name === 'MACH_MSG_TYPE_INTEGER_32');
   return { bytes: Math.max(1, bits / 8), kind: signed ? 'signed' : 'unsigned' };
 }
 
@@ -64,7 +70,8 @@ function writeScalar(view: DataView, at: number, s: Scalar, v: unknown): void {
 
 function readScalar(view: DataView, at: number, s: Scalar): unknown {
   if (s.kind === 'bool') return view.getUint32(at, true) !== 0;
-  if (s.kind === 'float') return s.bytes === 4 ? view.getFloat32(at, true) : view.getFloat64(at, true);
+  if (s.kind === 'float')
+    return s.bytes === 4 ? view.getFloat32(at, true) : view.getFloat64(at, true);
   let u = 0n;
   for (let i = 0; i < s.bytes; i++) u |= BigInt(view.getUint8(at + i)) << BigInt(8 * i);
   if (s.kind === 'signed' && u >> BigInt(8 * s.bytes - 1)) u -= 1n << BigInt(8 * s.bytes);
@@ -104,7 +111,8 @@ export function isArrayType(t: IrType): boolean {
 
 /** How many counted elements a value carries (the MIG count for a variable array). */
 export function countOf(t: IrType, value: unknown): number {
-  if (Array.isArray(value) && (t.category === 'port' || t.category === 'oolPorts')) return value.length;
+  if (Array.isArray(value) && (t.category === 'port' || t.category === 'oolPorts'))
+    return value.length;
   const bytes = valueBytes(t, value).length;
   if (t.string) return bytes + 1;
   return bytes / elementBytes(t);

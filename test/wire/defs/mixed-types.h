@@ -1,4 +1,4 @@
-/* C types of mixed/input.defs, as a MIG user declares them. */
+/* C types of mixed.defs, declared as a MIG user declares them. */
 #include <stdint.h>
 typedef char buf_t[64];
 typedef int64_t vals_t[8];

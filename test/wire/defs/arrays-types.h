@@ -1,4 +1,4 @@
-/* C types of arrays/input.defs, as a MIG user declares them. */
+/* C types of arrays.defs, declared as a MIG user declares them. */
 #include <stdint.h>
 typedef short shorts3_t[3];
 typedef char bytes5_t[5];
