@@ -557,7 +557,8 @@ function clientDescriptorStep(
 ): Step {
   const d = f.descriptor!;
   // An inout value arrives through a pointer.
-  const name = a.byReferenceUser && a.type.byValue ? `(*${cppIdentifier(a.name)})` : cppIdentifier(a.name);
+  const name =
+    a.byReferenceUser && a.type.byValue ? `(*${cppIdentifier(a.name)})` : cppIdentifier(a.name);
   const disposition = d.disposition ? dispositionExpr(d.disposition, rt, a.name, 'user') : '0';
   const dealloc =
     d.deallocate === 'maybe' && a.deallocArg
