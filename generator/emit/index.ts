@@ -45,6 +45,7 @@ export class EmitError extends Error {
 /** Every language, by the name `--lang` takes, loaded on first use. */
 const LANGUAGES: Record<string, () => Promise<Emitter>> = {
   ts: () => import('./ts/index.js').then((m) => m.emitTypeScript),
+  cpp: () => import('./cpp/index.js').then((m) => m.emitCpp),
 };
 
 /** The names `--lang` accepts, in a stable order. */

@@ -50,7 +50,7 @@ import {
   writeOolDescriptor,
 } from 'tsmig';
 
-/** The values of `fixed`'s request (id 2000, input.defs:23), keyed by MIG's argument names. */
+/** The values of `fixed`'s request (id 2000, input.defs:24), keyed by MIG's argument names. */
 export interface FixedRequest {
   /** the request port (the destination) (sent as MACH_MSG_TYPE_COPY_SEND, received as MACH_MSG_TYPE_PORT_SEND) */
   server: PortName;
@@ -67,7 +67,7 @@ export interface FixedRequest {
 }
 
 /**
- * Encodes `fixed`'s request (input.defs:23) into the bytes of __Request__fixed_t: 80 bytes.
+ * Encodes `fixed`'s request (input.defs:24) into the bytes of __Request__fixed_t: 80 bytes.
  * @param replyPort the reply port the header names (MIG’s reply port, sent as MAKE_SEND_ONCE)
  */
 export function encodeFixedRequest(values: FixedRequest, replyPort: PortName): WireMessage {
@@ -96,7 +96,7 @@ export function encodeFixedRequest(values: FixedRequest, replyPort: PortName): W
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `fixed`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:23). */
+/** Checks `fixed`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:24). */
 export function decodeFixedRequest(message: WireIn): FixedRequest | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -113,7 +113,7 @@ export function decodeFixedRequest(message: WireIn): FixedRequest | number {
   };
 }
 
-/** The values of `fixed`'s reply (id 2100, input.defs:23), keyed by MIG's argument names. */
+/** The values of `fixed`'s reply (id 2100, input.defs:24), keyed by MIG's argument names. */
 export interface FixedReply {
   /** `os` */
   os: Int16Array;
@@ -122,7 +122,7 @@ export interface FixedReply {
 }
 
 /**
- * Encodes `fixed`'s successful reply (input.defs:23) into the bytes of __Reply__fixed_t: 56 bytes.
+ * Encodes `fixed`'s successful reply (input.defs:24) into the bytes of __Reply__fixed_t: 56 bytes.
  * @param replyTo the reply right the request came with, and the disposition that sends it back
  */
 export function encodeFixedReply(values: FixedReply, replyTo: PortName): WireMessage {
@@ -145,7 +145,7 @@ export function encodeFixedReply(values: FixedReply, replyTo: PortName): WireMes
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `fixed`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:23). */
+/** Checks `fixed`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:24). */
 export function decodeFixedReply(message: WireIn): FixedReply | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -166,7 +166,7 @@ export function decodeFixedReply(message: WireIn): FixedReply | number {
   };
 }
 
-/** The values of `bounded`'s request (id 2001, input.defs:33), keyed by MIG's argument names. */
+/** The values of `bounded`'s request (id 2001, input.defs:34), keyed by MIG's argument names. */
 export interface BoundedRequest {
   /** the request port (the destination) (sent as MACH_MSG_TYPE_COPY_SEND, received as MACH_MSG_TYPE_PORT_SEND) */
   server: PortName;
@@ -185,7 +185,7 @@ export interface BoundedRequest {
 }
 
 /**
- * Encodes `bounded`'s request (input.defs:33) into the bytes of __Request__bounded_t: 56 to 128 bytes.
+ * Encodes `bounded`'s request (input.defs:34) into the bytes of __Request__bounded_t: 56 to 128 bytes.
  * @param replyPort the reply port the header names (MIG’s reply port, sent as MAKE_SEND_ONCE)
  */
 export function encodeBoundedRequest(values: BoundedRequest, replyPort: PortName): WireMessage {
@@ -225,7 +225,7 @@ export function encodeBoundedRequest(values: BoundedRequest, replyPort: PortName
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `bounded`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:33). */
+/** Checks `bounded`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:34). */
 export function decodeBoundedRequest(message: WireIn): BoundedRequest | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -260,7 +260,7 @@ export function decodeBoundedRequest(message: WireIn): BoundedRequest | number {
   };
 }
 
-/** The values of `bounded`'s reply (id 2101, input.defs:33), keyed by MIG's argument names. */
+/** The values of `bounded`'s reply (id 2101, input.defs:34), keyed by MIG's argument names. */
 export interface BoundedReply {
   /** `ob` */
   ob: Uint8Array;
@@ -273,7 +273,7 @@ export interface BoundedReply {
 }
 
 /**
- * Encodes `bounded`'s successful reply (input.defs:33) into the bytes of __Reply__bounded_t: 52 to 120 bytes.
+ * Encodes `bounded`'s successful reply (input.defs:34) into the bytes of __Reply__bounded_t: 52 to 120 bytes.
  * @param replyTo the reply right the request came with, and the disposition that sends it back
  */
 export function encodeBoundedReply(values: BoundedReply, replyTo: PortName): WireMessage {
@@ -310,7 +310,7 @@ export function encodeBoundedReply(values: BoundedReply, replyTo: PortName): Wir
 }
 
 /**
- * Checks `bounded`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:33).
+ * Checks `bounded`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:34).
  * @param capacities how many elements the caller accepts per variable array (more is MIG_ARRAY_TOO_LARGE)
  */
 export function decodeBoundedReply(
@@ -353,7 +353,7 @@ export function decodeBoundedReply(
   };
 }
 
-/** The values of `out_of_line`'s request (id 2002, input.defs:46), keyed by MIG's argument names. */
+/** The values of `out_of_line`'s request (id 2002, input.defs:47), keyed by MIG's argument names. */
 export interface OutOfLineRequest {
   /** the request port (the destination) (sent as MACH_MSG_TYPE_COPY_SEND, received as MACH_MSG_TYPE_PORT_SEND) */
   server: PortName;
@@ -372,7 +372,7 @@ export interface OutOfLineRequest {
 }
 
 /**
- * Encodes `out_of_line`'s request (input.defs:46) into the bytes of __Request__out_of_line_t: 128 bytes.
+ * Encodes `out_of_line`'s request (input.defs:47) into the bytes of __Request__out_of_line_t: 128 bytes.
  * @param replyPort the reply port the header names (MIG’s reply port, sent as MAKE_SEND_ONCE)
  */
 export function encodeOutOfLineRequest(values: OutOfLineRequest, replyPort: PortName): WireMessage {
@@ -415,7 +415,7 @@ export function encodeOutOfLineRequest(values: OutOfLineRequest, replyPort: Port
   };
 }
 
-/** Checks `out_of_line`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:46). */
+/** Checks `out_of_line`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:47). */
 export function decodeOutOfLineRequest(message: WireIn): OutOfLineRequest | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -456,7 +456,7 @@ export function decodeOutOfLineRequest(message: WireIn): OutOfLineRequest | numb
   };
 }
 
-/** The values of `out_of_line`'s reply (id 2102, input.defs:46), keyed by MIG's argument names. */
+/** The values of `out_of_line`'s reply (id 2102, input.defs:47), keyed by MIG's argument names. */
 export interface OutOfLineReply {
   /** `oa` */
   oa: Int32Array;
@@ -467,7 +467,7 @@ export interface OutOfLineReply {
 }
 
 /**
- * Encodes `out_of_line`'s successful reply (input.defs:46) into the bytes of __Reply__out_of_line_t: 92 bytes.
+ * Encodes `out_of_line`'s successful reply (input.defs:47) into the bytes of __Reply__out_of_line_t: 92 bytes.
  * @param replyTo the reply right the request came with, and the disposition that sends it back
  */
 export function encodeOutOfLineReply(values: OutOfLineReply, replyTo: PortName): WireMessage {
@@ -499,7 +499,7 @@ export function encodeOutOfLineReply(values: OutOfLineReply, replyTo: PortName):
   };
 }
 
-/** Checks `out_of_line`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:46). */
+/** Checks `out_of_line`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:47). */
 export function decodeOutOfLineReply(message: WireIn): OutOfLineReply | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -534,7 +534,7 @@ export function decodeOutOfLineReply(message: WireIn): OutOfLineReply | number {
   };
 }
 
-/** The values of `counted`'s request (id 2003, input.defs:57), keyed by MIG's argument names. */
+/** The values of `counted`'s request (id 2003, input.defs:58), keyed by MIG's argument names. */
 export interface CountedRequest {
   /** the request port (the destination) (sent as MACH_MSG_TYPE_COPY_SEND, received as MACH_MSG_TYPE_PORT_SEND) */
   server: PortName;
@@ -549,7 +549,7 @@ export interface CountedRequest {
 }
 
 /**
- * Encodes `counted`'s request (input.defs:57) into the bytes of __Request__counted_t: 44 to 140 bytes.
+ * Encodes `counted`'s request (input.defs:58) into the bytes of __Request__counted_t: 44 to 140 bytes.
  * @param replyPort the reply port the header names (MIG’s reply port, sent as MAKE_SEND_ONCE)
  */
 export function encodeCountedRequest(values: CountedRequest, replyPort: PortName): WireMessage {
@@ -585,7 +585,7 @@ export function encodeCountedRequest(values: CountedRequest, replyPort: PortName
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `counted`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:57). */
+/** Checks `counted`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:58). */
 export function decodeCountedRequest(message: WireIn): CountedRequest | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -612,14 +612,14 @@ export function decodeCountedRequest(message: WireIn): CountedRequest | number {
   };
 }
 
-/** The values of `counted`'s reply (id 2103, input.defs:57), keyed by MIG's argument names. */
+/** The values of `counted`'s reply (id 2103, input.defs:58), keyed by MIG's argument names. */
 export interface CountedReply {
   /** `z` */
   z: Int32Array;
 }
 
 /**
- * Encodes `counted`'s successful reply (input.defs:57) into the bytes of __Reply__counted_t: 40 to 64 bytes.
+ * Encodes `counted`'s successful reply (input.defs:58) into the bytes of __Reply__counted_t: 40 to 64 bytes.
  * @param replyTo the reply right the request came with, and the disposition that sends it back
  */
 export function encodeCountedReply(values: CountedReply, replyTo: PortName): WireMessage {
@@ -643,7 +643,7 @@ export function encodeCountedReply(values: CountedReply, replyTo: PortName): Wir
 }
 
 /**
- * Checks `counted`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:57).
+ * Checks `counted`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:58).
  * @param capacities how many elements the caller accepts per variable array (more is MIG_ARRAY_TOO_LARGE)
  */
 export function decodeCountedReply(
@@ -673,7 +673,7 @@ export function decodeCountedReply(
   };
 }
 
-/** The values of `regions`'s request (id 2004, input.defs:64), keyed by MIG's argument names. */
+/** The values of `regions`'s request (id 2004, input.defs:65), keyed by MIG's argument names. */
 export interface RegionsRequest {
   /** the request port (the destination) (sent as MACH_MSG_TYPE_COPY_SEND, received as MACH_MSG_TYPE_PORT_SEND) */
   server: PortName;
@@ -684,7 +684,7 @@ export interface RegionsRequest {
 }
 
 /**
- * Encodes `regions`'s request (input.defs:64) into the bytes of __Request__regions_t: 88 bytes.
+ * Encodes `regions`'s request (input.defs:65) into the bytes of __Request__regions_t: 88 bytes.
  * @param replyPort the reply port the header names (MIG’s reply port, sent as MAKE_SEND_ONCE)
  */
 export function encodeRegionsRequest(values: RegionsRequest, replyPort: PortName): WireMessage {
@@ -716,7 +716,7 @@ export function encodeRegionsRequest(values: RegionsRequest, replyPort: PortName
   };
 }
 
-/** Checks `regions`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:64). */
+/** Checks `regions`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:65). */
 export function decodeRegionsRequest(message: WireIn): RegionsRequest | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -748,11 +748,11 @@ export function decodeRegionsRequest(message: WireIn): RegionsRequest | number {
   };
 }
 
-/** The values of `regions`'s reply (id 2104, input.defs:64), keyed by MIG's argument names. */
+/** The values of `regions`'s reply (id 2104, input.defs:65), keyed by MIG's argument names. */
 export interface RegionsReply {}
 
 /**
- * Encodes `regions`'s successful reply (input.defs:64) into the bytes of __Reply__regions_t: 36 bytes.
+ * Encodes `regions`'s successful reply (input.defs:65) into the bytes of __Reply__regions_t: 36 bytes.
  * @param replyTo the reply right the request came with, and the disposition that sends it back
  */
 export function encodeRegionsReply(_values: RegionsReply, replyTo: PortName): WireMessage {
@@ -771,7 +771,7 @@ export function encodeRegionsReply(_values: RegionsReply, replyTo: PortName): Wi
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `regions`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:64). */
+/** Checks `regions`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:65). */
 export function decodeRegionsReply(message: WireIn): RegionsReply | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -787,7 +787,7 @@ export function decodeRegionsReply(message: WireIn): RegionsReply | number {
   return {};
 }
 
-/** What `fixed` returns to the caller (input.defs:23). */
+/** What `fixed` returns to the caller (input.defs:24). */
 export interface FixedResult {
   /** `os` (shorts3_t) */
   os: Int16Array;
@@ -795,7 +795,7 @@ export interface FixedResult {
   ot: Int32Array;
 }
 
-/** What `bounded` returns to the caller (input.defs:33). */
+/** What `bounded` returns to the caller (input.defs:34). */
 export interface BoundedResult {
   /** `ob` (bytes_t) */
   ob: Uint8Array;
@@ -807,7 +807,7 @@ export interface BoundedResult {
   tail: number;
 }
 
-/** What `out_of_line` returns to the caller (input.defs:46). */
+/** What `out_of_line` returns to the caller (input.defs:47). */
 export interface OutOfLineResult {
   /** `oa` (ool_ints_t) */
   oa: Int32Array;
@@ -847,7 +847,7 @@ export class ArraysClient {
   }
 
   /**
-   * `fixed` (input.defs:23): sends the request and resolves to the reply.
+   * `fixed` (input.defs:24): sends the request and resolves to the reply.
    * @param s `s` (shorts3_t)
    * @param b `b` (bytes5_t)
    * @param w `w` (wide2_t)
@@ -894,7 +894,7 @@ export class ArraysClient {
   }
 
   /**
-   * `bounded` (input.defs:33): sends the request and resolves to the reply.
+   * `bounded` (input.defs:34): sends the request and resolves to the reply.
    * @param b `b` (bytes_t)
    * @param afterB `after_b` (int)
    * @param i `i` (ints_t)
@@ -946,7 +946,7 @@ export class ArraysClient {
   }
 
   /**
-   * `out_of_line` (input.defs:46): sends the request and resolves to the reply.
+   * `out_of_line` (input.defs:47): sends the request and resolves to the reply.
    * @param a `a` (ool_ints_t)
    * @param bd `bd` (ool_bounded_t)
    * @param f `f` (ool_fixed_t)
@@ -997,7 +997,7 @@ export class ArraysClient {
   }
 
   /**
-   * `counted` (input.defs:57): sends the request and resolves to the reply.
+   * `counted` (input.defs:58): sends the request and resolves to the reply.
    * @param x `x` (ints_t)
    * @param y `y` (ints_t)
    * @param zCnt how many elements of `z` this caller accepts (CountInOut)
@@ -1038,7 +1038,7 @@ export class ArraysClient {
   }
 
   /**
-   * `regions` (input.defs:64): sends the request and resolves to the reply.
+   * `regions` (input.defs:65): sends the request and resolves to the reply.
    * @param blocks `blocks` (ool_blocks_t)
    * @param after `after` (int)
    * @param options per-call timeout and AbortSignal
@@ -1071,7 +1071,7 @@ export class ArraysClient {
 /** What a server of subsystem `arrays` implements: one handler per routine (async allowed). Serve it with serveArrays(). */
 export interface ArraysServer {
   /**
-   * `fixed` (input.defs:23). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
+   * `fixed` (input.defs:24). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
    * @param s `s` (shorts3_t)
    * @param b `b` (bytes5_t)
    * @param w `w` (wide2_t)
@@ -1088,7 +1088,7 @@ export interface ArraysServer {
     call: ServerCall<FixedResult>,
   ): ServerReturn<FixedResult>;
   /**
-   * `bounded` (input.defs:33). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
+   * `bounded` (input.defs:34). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
    * @param b `b` (bytes_t)
    * @param afterB `after_b` (int)
    * @param i `i` (ints_t)
@@ -1107,7 +1107,7 @@ export interface ArraysServer {
     call: ServerCall<BoundedResult>,
   ): ServerReturn<BoundedResult>;
   /**
-   * `out_of_line` (input.defs:46). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
+   * `out_of_line` (input.defs:47). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
    * @param a `a` (ool_ints_t)
    * @param bd `bd` (ool_bounded_t)
    * @param f `f` (ool_fixed_t)
@@ -1124,7 +1124,7 @@ export interface ArraysServer {
     call: ServerCall<OutOfLineResult>,
   ): ServerReturn<OutOfLineResult>;
   /**
-   * `counted` (input.defs:57). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
+   * `counted` (input.defs:58). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
    * @param x `x` (ints_t)
    * @param y `y` (ints_t)
    * @param zCnt how many elements of `z` the caller accepts (CountInOut)
@@ -1139,7 +1139,7 @@ export interface ArraysServer {
     call: ServerCall<Int32Array>,
   ): ServerReturn<Int32Array>;
   /**
-   * `regions` (input.defs:64). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
+   * `regions` (input.defs:65). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
    * @param blocks `blocks` (ool_blocks_t)
    * @param after `after` (int)
    * @param call the request, and deferReply() to answer later (MIG_NO_REPLY)
@@ -1147,7 +1147,7 @@ export interface ArraysServer {
   regions(blocks: Int32Array[], after: number, call: ServerCall<void>): ServerReturn<void>;
 }
 
-/** The demux entry of `fixed` (input.defs:23). */
+/** The demux entry of `fixed` (input.defs:24). */
 const fixedRoutine: ServerRoutine<ArraysServer> = {
   name: 'fixed',
   oneWay: false,
@@ -1167,7 +1167,7 @@ const fixedRoutine: ServerRoutine<ArraysServer> = {
       replyTo,
     ),
 };
-/** The demux entry of `bounded` (input.defs:33). */
+/** The demux entry of `bounded` (input.defs:34). */
 const boundedRoutine: ServerRoutine<ArraysServer> = {
   name: 'bounded',
   oneWay: false,
@@ -1190,7 +1190,7 @@ const boundedRoutine: ServerRoutine<ArraysServer> = {
       replyTo,
     ),
 };
-/** The demux entry of `out_of_line` (input.defs:46). */
+/** The demux entry of `out_of_line` (input.defs:47). */
 const outOfLineRoutine: ServerRoutine<ArraysServer> = {
   name: 'out_of_line',
   oneWay: false,
@@ -1211,7 +1211,7 @@ const outOfLineRoutine: ServerRoutine<ArraysServer> = {
       replyTo,
     ),
 };
-/** The demux entry of `counted` (input.defs:57). */
+/** The demux entry of `counted` (input.defs:58). */
 const countedRoutine: ServerRoutine<ArraysServer> = {
   name: 'counted',
   oneWay: false,
@@ -1230,7 +1230,7 @@ const countedRoutine: ServerRoutine<ArraysServer> = {
       replyTo,
     ),
 };
-/** The demux entry of `regions` (input.defs:64). */
+/** The demux entry of `regions` (input.defs:65). */
 const regionsRoutine: ServerRoutine<ArraysServer> = {
   name: 'regions',
   oneWay: false,

@@ -40,7 +40,7 @@ import {
   writeNdr,
 } from 'tsmig';
 
-/** The values of `first`'s request (id 7000, input.defs:13), keyed by MIG's argument names. */
+/** The values of `first`'s request (id 7000, input.defs:14), keyed by MIG's argument names. */
 export interface FirstRequest {
   /** the request port (the destination) (sent as MACH_MSG_TYPE_COPY_SEND, received as MACH_MSG_TYPE_PORT_SEND) */
   server: PortName;
@@ -49,7 +49,7 @@ export interface FirstRequest {
 }
 
 /**
- * Encodes `first`'s request (input.defs:13) into the bytes of __Request__first_t: 36 bytes.
+ * Encodes `first`'s request (input.defs:14) into the bytes of __Request__first_t: 36 bytes.
  * @param replyPort the reply port the header names (MIG’s reply port, sent as MAKE_SEND_ONCE)
  */
 export function encodeFirstRequest(values: FirstRequest, replyPort: PortName): WireMessage {
@@ -69,7 +69,7 @@ export function encodeFirstRequest(values: FirstRequest, replyPort: PortName): W
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `first`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:13). */
+/** Checks `first`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:14). */
 export function decodeFirstRequest(message: WireIn): FirstRequest | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -83,11 +83,11 @@ export function decodeFirstRequest(message: WireIn): FirstRequest | number {
   };
 }
 
-/** The values of `first`'s reply (id 7100, input.defs:13), keyed by MIG's argument names. */
+/** The values of `first`'s reply (id 7100, input.defs:14), keyed by MIG's argument names. */
 export interface FirstReply {}
 
 /**
- * Encodes `first`'s successful reply (input.defs:13) into the bytes of __Reply__first_t: 36 bytes.
+ * Encodes `first`'s successful reply (input.defs:14) into the bytes of __Reply__first_t: 36 bytes.
  * @param replyTo the reply right the request came with, and the disposition that sends it back
  */
 export function encodeFirstReply(_values: FirstReply, replyTo: PortName): WireMessage {
@@ -106,7 +106,7 @@ export function encodeFirstReply(_values: FirstReply, replyTo: PortName): WireMe
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `first`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:13). */
+/** Checks `first`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:14). */
 export function decodeFirstReply(message: WireIn): FirstReply | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -122,14 +122,14 @@ export function decodeFirstReply(message: WireIn): FirstReply | number {
   return {};
 }
 
-/** The values of `fourth`'s request (id 7003, input.defs:16), keyed by MIG's argument names. */
+/** The values of `fourth`'s request (id 7003, input.defs:17), keyed by MIG's argument names. */
 export interface FourthRequest {
   /** the request port (the destination) (sent as MACH_MSG_TYPE_COPY_SEND, received as MACH_MSG_TYPE_PORT_SEND) */
   server: PortName;
 }
 
 /**
- * Encodes `fourth`'s request (input.defs:16) into the bytes of __Request__fourth_t: 24 bytes.
+ * Encodes `fourth`'s request (input.defs:17) into the bytes of __Request__fourth_t: 24 bytes.
  * @param replyPort the reply port the header names (MIG’s reply port, sent as MAKE_SEND_ONCE)
  */
 export function encodeFourthRequest(values: FourthRequest, replyPort: PortName): WireMessage {
@@ -147,7 +147,7 @@ export function encodeFourthRequest(values: FourthRequest, replyPort: PortName):
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `fourth`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:16). */
+/** Checks `fourth`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:17). */
 export function decodeFourthRequest(message: WireIn): FourthRequest | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -159,14 +159,14 @@ export function decodeFourthRequest(message: WireIn): FourthRequest | number {
   };
 }
 
-/** The values of `fourth`'s reply (id 7103, input.defs:16), keyed by MIG's argument names. */
+/** The values of `fourth`'s reply (id 7103, input.defs:17), keyed by MIG's argument names. */
 export interface FourthReply {
   /** `y` */
   y: number;
 }
 
 /**
- * Encodes `fourth`'s successful reply (input.defs:16) into the bytes of __Reply__fourth_t: 40 bytes.
+ * Encodes `fourth`'s successful reply (input.defs:17) into the bytes of __Reply__fourth_t: 40 bytes.
  * @param replyTo the reply right the request came with, and the disposition that sends it back
  */
 export function encodeFourthReply(values: FourthReply, replyTo: PortName): WireMessage {
@@ -186,7 +186,7 @@ export function encodeFourthReply(values: FourthReply, replyTo: PortName): WireM
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `fourth`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:16). */
+/** Checks `fourth`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:17). */
 export function decodeFourthReply(message: WireIn): FourthReply | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -206,14 +206,14 @@ export function decodeFourthReply(message: WireIn): FourthReply | number {
   };
 }
 
-/** The values of `fifth`'s request (id 7004, input.defs:21), keyed by MIG's argument names. */
+/** The values of `fifth`'s request (id 7004, input.defs:22), keyed by MIG's argument names. */
 export interface FifthRequest {
   /** the request port (the destination) (sent as MACH_MSG_TYPE_COPY_SEND, received as MACH_MSG_TYPE_PORT_SEND) */
   server: PortName;
 }
 
 /**
- * Encodes `fifth`'s request (input.defs:21) into the bytes of __Request__fifth_t: 24 bytes.
+ * Encodes `fifth`'s request (input.defs:22) into the bytes of __Request__fifth_t: 24 bytes.
  * @param replyPort the reply port the header names (MIG’s reply port, sent as MAKE_SEND_ONCE)
  */
 export function encodeFifthRequest(values: FifthRequest, replyPort: PortName): WireMessage {
@@ -231,7 +231,7 @@ export function encodeFifthRequest(values: FifthRequest, replyPort: PortName): W
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `fifth`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:21). */
+/** Checks `fifth`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:22). */
 export function decodeFifthRequest(message: WireIn): FifthRequest | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -243,11 +243,11 @@ export function decodeFifthRequest(message: WireIn): FifthRequest | number {
   };
 }
 
-/** The values of `fifth`'s reply (id 7104, input.defs:21), keyed by MIG's argument names. */
+/** The values of `fifth`'s reply (id 7104, input.defs:22), keyed by MIG's argument names. */
 export interface FifthReply {}
 
 /**
- * Encodes `fifth`'s successful reply (input.defs:21) into the bytes of __Reply__fifth_t: 36 bytes.
+ * Encodes `fifth`'s successful reply (input.defs:22) into the bytes of __Reply__fifth_t: 36 bytes.
  * @param replyTo the reply right the request came with, and the disposition that sends it back
  */
 export function encodeFifthReply(_values: FifthReply, replyTo: PortName): WireMessage {
@@ -266,7 +266,7 @@ export function encodeFifthReply(_values: FifthReply, replyTo: PortName): WireMe
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `fifth`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:21). */
+/** Checks `fifth`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:22). */
 export function decodeFifthReply(message: WireIn): FifthReply | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -282,7 +282,7 @@ export function decodeFifthReply(message: WireIn): FifthReply | number {
   return {};
 }
 
-/** The values of `sixth`'s request (id 7005, input.defs:22), keyed by MIG's argument names. */
+/** The values of `sixth`'s request (id 7005, input.defs:23), keyed by MIG's argument names. */
 export interface SixthRequest {
   /** the request port (the destination) (sent as MACH_MSG_TYPE_COPY_SEND, received as MACH_MSG_TYPE_PORT_SEND) */
   server: PortName;
@@ -290,7 +290,7 @@ export interface SixthRequest {
   z: number;
 }
 
-/** Encodes `sixth`'s request (input.defs:22) into the bytes of __Request__sixth_t: 36 bytes. */
+/** Encodes `sixth`'s request (input.defs:23) into the bytes of __Request__sixth_t: 36 bytes. */
 export function encodeSixthRequest(values: SixthRequest): WireMessage {
   const size = 36;
   const bytes = new Uint8Array(size);
@@ -308,7 +308,7 @@ export function encodeSixthRequest(values: SixthRequest): WireMessage {
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `sixth`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:22). */
+/** Checks `sixth`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:23). */
 export function decodeSixthRequest(message: WireIn): SixthRequest | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -322,14 +322,14 @@ export function decodeSixthRequest(message: WireIn): SixthRequest | number {
   };
 }
 
-/** The values of `seventh`'s request (id 7006, input.defs:25), keyed by MIG's argument names. */
+/** The values of `seventh`'s request (id 7006, input.defs:26), keyed by MIG's argument names. */
 export interface SeventhRequest {
   /** the request port (the destination) (sent as MACH_MSG_TYPE_COPY_SEND, received as MACH_MSG_TYPE_PORT_SEND) */
   server: PortName;
 }
 
 /**
- * Encodes `seventh`'s request (input.defs:25) into the bytes of __Request__seventh_t: 24 bytes.
+ * Encodes `seventh`'s request (input.defs:26) into the bytes of __Request__seventh_t: 24 bytes.
  * @param replyPort the reply port the header names (MIG’s reply port, sent as MAKE_SEND_ONCE)
  */
 export function encodeSeventhRequest(values: SeventhRequest, replyPort: PortName): WireMessage {
@@ -347,7 +347,7 @@ export function encodeSeventhRequest(values: SeventhRequest, replyPort: PortName
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `seventh`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:25). */
+/** Checks `seventh`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:26). */
 export function decodeSeventhRequest(message: WireIn): SeventhRequest | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -359,14 +359,14 @@ export function decodeSeventhRequest(message: WireIn): SeventhRequest | number {
   };
 }
 
-/** The values of `seventh`'s reply (id 7106, input.defs:25), keyed by MIG's argument names. */
+/** The values of `seventh`'s reply (id 7106, input.defs:26), keyed by MIG's argument names. */
 export interface SeventhReply {
   /** `w` */
   w: number;
 }
 
 /**
- * Encodes `seventh`'s successful reply (input.defs:25) into the bytes of __Reply__seventh_t: 40 bytes.
+ * Encodes `seventh`'s successful reply (input.defs:26) into the bytes of __Reply__seventh_t: 40 bytes.
  * @param replyTo the reply right the request came with, and the disposition that sends it back
  */
 export function encodeSeventhReply(values: SeventhReply, replyTo: PortName): WireMessage {
@@ -386,7 +386,7 @@ export function encodeSeventhReply(values: SeventhReply, replyTo: PortName): Wir
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `seventh`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:25). */
+/** Checks `seventh`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:26). */
 export function decodeSeventhReply(message: WireIn): SeventhReply | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -435,7 +435,7 @@ export class OptionsClient {
   }
 
   /**
-   * `first` (input.defs:13): sends the request and resolves to the reply.
+   * `first` (input.defs:14): sends the request and resolves to the reply.
    * @param x `x` (int)
    * @param options per-call timeout and AbortSignal
    */
@@ -463,7 +463,7 @@ export class OptionsClient {
   }
 
   /**
-   * `fourth` (input.defs:16): sends the request and resolves to the reply.
+   * `fourth` (input.defs:17): sends the request and resolves to the reply.
    * @param options per-call timeout and AbortSignal
    */
   async uFourth(options?: CallOptions): Promise<number> {
@@ -490,7 +490,7 @@ export class OptionsClient {
   }
 
   /**
-   * `fifth` (input.defs:21): sends the request and resolves to the reply.
+   * `fifth` (input.defs:22): sends the request and resolves to the reply.
    * @param options per-call timeout and AbortSignal
    */
   async uFifth(options?: CallOptions): Promise<void> {
@@ -516,7 +516,7 @@ export class OptionsClient {
   }
 
   /**
-   * `sixth` (input.defs:22): a simpleroutine — resolves once the request is queued at the server.
+   * `sixth` (input.defs:23): a simpleroutine — resolves once the request is queued at the server.
    * @param z `z` (int)
    * @param options per-call timeout and AbortSignal
    */
@@ -529,7 +529,7 @@ export class OptionsClient {
   }
 
   /**
-   * `seventh` (input.defs:25): sends the request and resolves to the reply.
+   * `seventh` (input.defs:26): sends the request and resolves to the reply.
    * @param options per-call timeout and AbortSignal
    */
   async uSeventh(options?: CallOptions): Promise<number> {
@@ -559,35 +559,35 @@ export class OptionsClient {
 /** What a server of subsystem `options` implements: one handler per routine (async allowed). Serve it with serveOptions(). */
 export interface OptionsServer {
   /**
-   * `first` (input.defs:13). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
+   * `first` (input.defs:14). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
    * @param x `x` (int)
    * @param call the request, and deferReply() to answer later (MIG_NO_REPLY)
    */
   sFirst(x: number, call: ServerCall<void>): ServerReturn<void>;
   /**
-   * `fourth` (input.defs:16). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
+   * `fourth` (input.defs:17). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
    * @param call the request, and deferReply() to answer later (MIG_NO_REPLY)
    */
   sFourth(call: ServerCall<number>): ServerReturn<number>;
   /**
-   * `fifth` (input.defs:21). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
+   * `fifth` (input.defs:22). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
    * @param call the request, and deferReply() to answer later (MIG_NO_REPLY)
    */
   sFifth(call: ServerCall<void>): ServerReturn<void>;
   /**
-   * `sixth` (input.defs:22). A simpleroutine: no reply is sent; the handler owns the request (its Ports and regions) once it returns.
+   * `sixth` (input.defs:23). A simpleroutine: no reply is sent; the handler owns the request (its Ports and regions) once it returns.
    * @param z `z` (int)
    * @param call the request, and nothing to defer
    */
   sSixth(z: number, call: ServerCall<void>): void | Promise<void>;
   /**
-   * `seventh` (input.defs:25). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
+   * `seventh` (input.defs:26). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
    * @param call the request, and deferReply() to answer later (MIG_NO_REPLY)
    */
   sSeventh(call: ServerCall<number>): ServerReturn<number>;
 }
 
-/** The demux entry of `first` (input.defs:13). */
+/** The demux entry of `first` (input.defs:14). */
 const firstRoutine: ServerRoutine<OptionsServer> = {
   name: 'first',
   oneWay: false,
@@ -600,7 +600,7 @@ const firstRoutine: ServerRoutine<OptionsServer> = {
   ) => impl.sFirst(request.x, call),
   reply: (_result: void, replyTo: PortName, _moved: Port[]) => encodeFirstReply({}, replyTo),
 };
-/** The demux entry of `fourth` (input.defs:16). */
+/** The demux entry of `fourth` (input.defs:17). */
 const fourthRoutine: ServerRoutine<OptionsServer> = {
   name: 'fourth',
   oneWay: false,
@@ -619,7 +619,7 @@ const fourthRoutine: ServerRoutine<OptionsServer> = {
       replyTo,
     ),
 };
-/** The demux entry of `fifth` (input.defs:21). */
+/** The demux entry of `fifth` (input.defs:22). */
 const fifthRoutine: ServerRoutine<OptionsServer> = {
   name: 'fifth',
   oneWay: false,
@@ -632,7 +632,7 @@ const fifthRoutine: ServerRoutine<OptionsServer> = {
   ) => impl.sFifth(call),
   reply: (_result: void, replyTo: PortName, _moved: Port[]) => encodeFifthReply({}, replyTo),
 };
-/** The demux entry of `sixth` (input.defs:22). */
+/** The demux entry of `sixth` (input.defs:23). */
 const sixthRoutine: ServerRoutine<OptionsServer> = {
   name: 'sixth',
   oneWay: true,
@@ -644,7 +644,7 @@ const sixthRoutine: ServerRoutine<OptionsServer> = {
     call: ServerCall<void>,
   ) => impl.sSixth(request.z, call),
 };
-/** The demux entry of `seventh` (input.defs:25). */
+/** The demux entry of `seventh` (input.defs:26). */
 const seventhRoutine: ServerRoutine<OptionsServer> = {
   name: 'seventh',
   oneWay: false,

@@ -57,7 +57,7 @@ import {
   writePortDescriptor,
 } from 'tsmig';
 
-/** The values of `send_rights`'s request (id 4000, input.defs:13), keyed by MIG's argument names. */
+/** The values of `send_rights`'s request (id 4000, input.defs:14), keyed by MIG's argument names. */
 export interface SendRightsRequest {
   /** the request port (the destination) (sent as MACH_MSG_TYPE_COPY_SEND, received as MACH_MSG_TYPE_PORT_SEND) */
   server: PortName;
@@ -78,7 +78,7 @@ export interface SendRightsRequest {
 }
 
 /**
- * Encodes `send_rights`'s request (input.defs:13) into the bytes of __Request__send_rights_t: 112 bytes.
+ * Encodes `send_rights`'s request (input.defs:14) into the bytes of __Request__send_rights_t: 112 bytes.
  * @param replyPort the reply port the header names (MIG’s reply port, sent as MAKE_SEND_ONCE)
  */
 export function encodeSendRightsRequest(
@@ -108,7 +108,7 @@ export function encodeSendRightsRequest(
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `send_rights`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:13). */
+/** Checks `send_rights`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:14). */
 export function decodeSendRightsRequest(message: WireIn): SendRightsRequest | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -141,11 +141,11 @@ export function decodeSendRightsRequest(message: WireIn): SendRightsRequest | nu
   };
 }
 
-/** The values of `send_rights`'s reply (id 4100, input.defs:13), keyed by MIG's argument names. */
+/** The values of `send_rights`'s reply (id 4100, input.defs:14), keyed by MIG's argument names. */
 export interface SendRightsReply {}
 
 /**
- * Encodes `send_rights`'s successful reply (input.defs:13) into the bytes of __Reply__send_rights_t: 36 bytes.
+ * Encodes `send_rights`'s successful reply (input.defs:14) into the bytes of __Reply__send_rights_t: 36 bytes.
  * @param replyTo the reply right the request came with, and the disposition that sends it back
  */
 export function encodeSendRightsReply(_values: SendRightsReply, replyTo: PortName): WireMessage {
@@ -164,7 +164,7 @@ export function encodeSendRightsReply(_values: SendRightsReply, replyTo: PortNam
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `send_rights`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:13). */
+/** Checks `send_rights`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:14). */
 export function decodeSendRightsReply(message: WireIn): SendRightsReply | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -180,14 +180,14 @@ export function decodeSendRightsReply(message: WireIn): SendRightsReply | number
   return {};
 }
 
-/** The values of `receive_rights`'s request (id 4001, input.defs:23), keyed by MIG's argument names. */
+/** The values of `receive_rights`'s request (id 4001, input.defs:24), keyed by MIG's argument names. */
 export interface ReceiveRightsRequest {
   /** the request port (the destination) (sent as MACH_MSG_TYPE_COPY_SEND, received as MACH_MSG_TYPE_PORT_SEND) */
   server: PortName;
 }
 
 /**
- * Encodes `receive_rights`'s request (input.defs:23) into the bytes of __Request__receive_rights_t: 24 bytes.
+ * Encodes `receive_rights`'s request (input.defs:24) into the bytes of __Request__receive_rights_t: 24 bytes.
  * @param replyPort the reply port the header names (MIG’s reply port, sent as MAKE_SEND_ONCE)
  */
 export function encodeReceiveRightsRequest(
@@ -208,7 +208,7 @@ export function encodeReceiveRightsRequest(
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `receive_rights`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:23). */
+/** Checks `receive_rights`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:24). */
 export function decodeReceiveRightsRequest(message: WireIn): ReceiveRightsRequest | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -220,7 +220,7 @@ export function decodeReceiveRightsRequest(message: WireIn): ReceiveRightsReques
   };
 }
 
-/** The values of `receive_rights`'s reply (id 4101, input.defs:23), keyed by MIG's argument names. */
+/** The values of `receive_rights`'s reply (id 4101, input.defs:24), keyed by MIG's argument names. */
 export interface ReceiveRightsReply {
   /** `r` (polymorphic: the disposition is chosen by the sender) */
   r: PortName;
@@ -233,7 +233,7 @@ export interface ReceiveRightsReply {
 }
 
 /**
- * Encodes `receive_rights`'s successful reply (input.defs:23) into the bytes of __Reply__receive_rights_t: 76 bytes.
+ * Encodes `receive_rights`'s successful reply (input.defs:24) into the bytes of __Reply__receive_rights_t: 76 bytes.
  * @param replyTo the reply right the request came with, and the disposition that sends it back
  */
 export function encodeReceiveRightsReply(
@@ -259,7 +259,7 @@ export function encodeReceiveRightsReply(
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `receive_rights`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:23). */
+/** Checks `receive_rights`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:24). */
 export function decodeReceiveRightsReply(message: WireIn): ReceiveRightsReply | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -286,7 +286,7 @@ export function decodeReceiveRightsReply(message: WireIn): ReceiveRightsReply | 
   };
 }
 
-/** The values of `poly`'s request (id 4002, input.defs:30), keyed by MIG's argument names. */
+/** The values of `poly`'s request (id 4002, input.defs:31), keyed by MIG's argument names. */
 export interface PolyRequest {
   /** the request port (the destination) (polymorphic: the disposition is chosen by the sender) */
   server: PortName;
@@ -297,7 +297,7 @@ export interface PolyRequest {
 }
 
 /**
- * Encodes `poly`'s request (input.defs:30) into the bytes of __Request__poly_t: 52 bytes.
+ * Encodes `poly`'s request (input.defs:31) into the bytes of __Request__poly_t: 52 bytes.
  * @param replyPort the reply port the header names (MIG’s reply port, sent as MAKE_SEND_ONCE)
  */
 export function encodePolyRequest(values: PolyRequest, replyPort: PortName): WireMessage {
@@ -319,7 +319,7 @@ export function encodePolyRequest(values: PolyRequest, replyPort: PortName): Wir
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `poly`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:30). */
+/** Checks `poly`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:31). */
 export function decodePolyRequest(message: WireIn): PolyRequest | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -336,14 +336,14 @@ export function decodePolyRequest(message: WireIn): PolyRequest | number {
   };
 }
 
-/** The values of `poly`'s reply (id 4102, input.defs:30), keyed by MIG's argument names. */
+/** The values of `poly`'s reply (id 4102, input.defs:31), keyed by MIG's argument names. */
 export interface PolyReply {
   /** `q` (polymorphic: the disposition is chosen by the sender) */
   q: PortName;
 }
 
 /**
- * Encodes `poly`'s successful reply (input.defs:30) into the bytes of __Reply__poly_t: 40 bytes.
+ * Encodes `poly`'s successful reply (input.defs:31) into the bytes of __Reply__poly_t: 40 bytes.
  * @param replyTo the reply right the request came with, and the disposition that sends it back
  */
 export function encodePolyReply(values: PolyReply, replyTo: PortName): WireMessage {
@@ -363,7 +363,7 @@ export function encodePolyReply(values: PolyReply, replyTo: PortName): WireMessa
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `poly`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:30). */
+/** Checks `poly`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:31). */
 export function decodePolyReply(message: WireIn): PolyReply | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -383,7 +383,7 @@ export function decodePolyReply(message: WireIn): PolyReply | number {
   };
 }
 
-/** The values of `arrays`'s request (id 4003, input.defs:36), keyed by MIG's argument names. */
+/** The values of `arrays`'s request (id 4003, input.defs:37), keyed by MIG's argument names. */
 export interface ArraysRequest {
   /** the request port (the destination) (sent as MACH_MSG_TYPE_COPY_SEND, received as MACH_MSG_TYPE_PORT_SEND) */
   server: PortName;
@@ -400,7 +400,7 @@ export interface ArraysRequest {
 }
 
 /**
- * Encodes `arrays`'s request (input.defs:36) into the bytes of __Request__arrays_t: 180 bytes.
+ * Encodes `arrays`'s request (input.defs:37) into the bytes of __Request__arrays_t: 180 bytes.
  * @param replyPort the reply port the header names (MIG’s reply port, sent as MAKE_SEND_ONCE)
  */
 export function encodeArraysRequest(values: ArraysRequest, replyPort: PortName): WireMessage {
@@ -457,7 +457,7 @@ export function encodeArraysRequest(values: ArraysRequest, replyPort: PortName):
   };
 }
 
-/** Checks `arrays`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:36). */
+/** Checks `arrays`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:37). */
 export function decodeArraysRequest(message: WireIn): ArraysRequest | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -502,14 +502,14 @@ export function decodeArraysRequest(message: WireIn): ArraysRequest | number {
   };
 }
 
-/** The values of `arrays`'s reply (id 4103, input.defs:36), keyed by MIG's argument names. */
+/** The values of `arrays`'s reply (id 4103, input.defs:37), keyed by MIG's argument names. */
 export interface ArraysReply {
   /** `got` (sent as MACH_MSG_TYPE_COPY_SEND, received as MACH_MSG_TYPE_PORT_SEND) */
   got: PortName[];
 }
 
 /**
- * Encodes `arrays`'s successful reply (input.defs:36) into the bytes of __Reply__arrays_t: 56 bytes.
+ * Encodes `arrays`'s successful reply (input.defs:37) into the bytes of __Reply__arrays_t: 56 bytes.
  * @param replyTo the reply right the request came with, and the disposition that sends it back
  */
 export function encodeArraysReply(values: ArraysReply, replyTo: PortName): WireMessage {
@@ -532,7 +532,7 @@ export function encodeArraysReply(values: ArraysReply, replyTo: PortName): WireM
   return { bytes, ool: NO_BUFFERS, oolPorts: [namesOf(values.got, 'got')] };
 }
 
-/** Checks `arrays`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:36). */
+/** Checks `arrays`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:37). */
 export function decodeArraysReply(message: WireIn): ArraysReply | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -557,7 +557,7 @@ export function decodeArraysReply(message: WireIn): ArraysReply | number {
   };
 }
 
-/** The values of `explicit_reply`'s request (id 4004, input.defs:45), keyed by MIG's argument names. */
+/** The values of `explicit_reply`'s request (id 4004, input.defs:46), keyed by MIG's argument names. */
 export interface ExplicitReplyRequest {
   /** the request port (the destination) (sent as MACH_MSG_TYPE_COPY_SEND, received as MACH_MSG_TYPE_PORT_SEND) */
   server: PortName;
@@ -567,7 +567,7 @@ export interface ExplicitReplyRequest {
   x: number;
 }
 
-/** Encodes `explicit_reply`'s request (input.defs:45) into the bytes of __Request__explicit_reply_t: 36 bytes. */
+/** Encodes `explicit_reply`'s request (input.defs:46) into the bytes of __Request__explicit_reply_t: 36 bytes. */
 export function encodeExplicitReplyRequest(values: ExplicitReplyRequest): WireMessage {
   const size = 36;
   const bytes = new Uint8Array(size);
@@ -585,7 +585,7 @@ export function encodeExplicitReplyRequest(values: ExplicitReplyRequest): WireMe
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `explicit_reply`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:45). */
+/** Checks `explicit_reply`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:46). */
 export function decodeExplicitReplyRequest(message: WireIn): ExplicitReplyRequest | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -600,11 +600,11 @@ export function decodeExplicitReplyRequest(message: WireIn): ExplicitReplyReques
   };
 }
 
-/** The values of `explicit_reply`'s reply (id 4104, input.defs:45), keyed by MIG's argument names. */
+/** The values of `explicit_reply`'s reply (id 4104, input.defs:46), keyed by MIG's argument names. */
 export interface ExplicitReplyReply {}
 
 /**
- * Encodes `explicit_reply`'s successful reply (input.defs:45) into the bytes of __Reply__explicit_reply_t: 36 bytes.
+ * Encodes `explicit_reply`'s successful reply (input.defs:46) into the bytes of __Reply__explicit_reply_t: 36 bytes.
  * @param replyTo the reply right the request came with, and the disposition that sends it back
  */
 export function encodeExplicitReplyReply(
@@ -626,7 +626,7 @@ export function encodeExplicitReplyReply(
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `explicit_reply`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:45). */
+/** Checks `explicit_reply`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:46). */
 export function decodeExplicitReplyReply(message: WireIn): ExplicitReplyReply | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -642,7 +642,7 @@ export function decodeExplicitReplyReply(message: WireIn): ExplicitReplyReply | 
   return {};
 }
 
-/** The values of `with_sreply`'s request (id 4005, input.defs:50), keyed by MIG's argument names. */
+/** The values of `with_sreply`'s request (id 4005, input.defs:51), keyed by MIG's argument names. */
 export interface WithSreplyRequest {
   /** the request port (the destination) (sent as MACH_MSG_TYPE_COPY_SEND, received as MACH_MSG_TYPE_PORT_SEND) */
   server: PortName;
@@ -652,7 +652,7 @@ export interface WithSreplyRequest {
   x: number;
 }
 
-/** Encodes `with_sreply`'s request (input.defs:50) into the bytes of __Request__with_sreply_t: 36 bytes. */
+/** Encodes `with_sreply`'s request (input.defs:51) into the bytes of __Request__with_sreply_t: 36 bytes. */
 export function encodeWithSreplyRequest(values: WithSreplyRequest): WireMessage {
   const size = 36;
   const bytes = new Uint8Array(size);
@@ -670,7 +670,7 @@ export function encodeWithSreplyRequest(values: WithSreplyRequest): WireMessage 
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `with_sreply`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:50). */
+/** Checks `with_sreply`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:51). */
 export function decodeWithSreplyRequest(message: WireIn): WithSreplyRequest | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -685,7 +685,7 @@ export function decodeWithSreplyRequest(message: WireIn): WithSreplyRequest | nu
   };
 }
 
-/** The values of `exchange`'s request (id 4006, input.defs:55), keyed by MIG's argument names. */
+/** The values of `exchange`'s request (id 4006, input.defs:56), keyed by MIG's argument names. */
 export interface ExchangeRequest {
   /** the request port (the destination) (sent as MACH_MSG_TYPE_COPY_SEND, received as MACH_MSG_TYPE_PORT_SEND) */
   server: PortName;
@@ -694,7 +694,7 @@ export interface ExchangeRequest {
 }
 
 /**
- * Encodes `exchange`'s request (input.defs:55) into the bytes of __Request__exchange_t: 40 bytes.
+ * Encodes `exchange`'s request (input.defs:56) into the bytes of __Request__exchange_t: 40 bytes.
  * @param replyPort the reply port the header names (MIG’s reply port, sent as MAKE_SEND_ONCE)
  */
 export function encodeExchangeRequest(values: ExchangeRequest, replyPort: PortName): WireMessage {
@@ -714,7 +714,7 @@ export function encodeExchangeRequest(values: ExchangeRequest, replyPort: PortNa
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `exchange`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:55). */
+/** Checks `exchange`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:56). */
 export function decodeExchangeRequest(message: WireIn): ExchangeRequest | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -730,14 +730,14 @@ export function decodeExchangeRequest(message: WireIn): ExchangeRequest | number
   };
 }
 
-/** The values of `exchange`'s reply (id 4106, input.defs:55), keyed by MIG's argument names. */
+/** The values of `exchange`'s reply (id 4106, input.defs:56), keyed by MIG's argument names. */
 export interface ExchangeReply {
   /** `p` (sent as MACH_MSG_TYPE_COPY_SEND, received as MACH_MSG_TYPE_PORT_SEND) */
   p: PortName;
 }
 
 /**
- * Encodes `exchange`'s successful reply (input.defs:55) into the bytes of __Reply__exchange_t: 40 bytes.
+ * Encodes `exchange`'s successful reply (input.defs:56) into the bytes of __Reply__exchange_t: 40 bytes.
  * @param replyTo the reply right the request came with, and the disposition that sends it back
  */
 export function encodeExchangeReply(values: ExchangeReply, replyTo: PortName): WireMessage {
@@ -757,7 +757,7 @@ export function encodeExchangeReply(values: ExchangeReply, replyTo: PortName): W
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `exchange`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:55). */
+/** Checks `exchange`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:56). */
 export function decodeExchangeReply(message: WireIn): ExchangeReply | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -778,7 +778,7 @@ export function decodeExchangeReply(message: WireIn): ExchangeReply | number {
   };
 }
 
-/** What `receive_rights` returns to the caller (input.defs:23). */
+/** What `receive_rights` returns to the caller (input.defs:24). */
 export interface ReceiveRightsResult {
   /** `r` (mach_port_receive_t) */
   r: Port | null;
@@ -790,7 +790,7 @@ export interface ReceiveRightsResult {
   made: Port | null;
 }
 
-/** What `receive_rights`'s handler returns (input.defs:23). */
+/** What `receive_rights`'s handler returns (input.defs:24). */
 export interface ReceiveRightsServerResult {
   /** `r` (mach_port_receive_t) */
   r: PortTransfer | null;
@@ -834,7 +834,7 @@ export class PortsClient {
   }
 
   /**
-   * `send_rights` (input.defs:13): sends the request and resolves to the reply.
+   * `send_rights` (input.defs:14): sends the request and resolves to the reply.
    * @param mr `mr` (mach_port_move_receive_t)
    * @param cs `cs` (mach_port_copy_send_t)
    * @param ms `ms` (mach_port_make_send_t)
@@ -885,7 +885,7 @@ export class PortsClient {
   }
 
   /**
-   * `receive_rights` (input.defs:23): sends the request and resolves to the reply.
+   * `receive_rights` (input.defs:24): sends the request and resolves to the reply.
    * @param options per-call timeout and AbortSignal
    */
   async receiveRights(options?: CallOptions): Promise<ReceiveRightsResult> {
@@ -917,7 +917,7 @@ export class PortsClient {
   }
 
   /**
-   * `poly` (input.defs:30): sends the request and resolves to the reply.
+   * `poly` (input.defs:31): sends the request and resolves to the reply.
    * @param serverDisposition how the request port is sent (server is polymorphic)
    * @param p `p` (mach_port_poly_t)
    * @param after `after` (int)
@@ -960,7 +960,7 @@ export class PortsClient {
   }
 
   /**
-   * `arrays` (input.defs:36): sends the request and resolves to the reply.
+   * `arrays` (input.defs:37): sends the request and resolves to the reply.
    * @param fixed `fixed` (ports3_t)
    * @param var_ `var` (ports_var_t)
    * @param ool `ool` (ool_ports_t)
@@ -1006,7 +1006,7 @@ export class PortsClient {
   }
 
   /**
-   * `explicit_reply` (input.defs:45): sends the request and resolves to the reply.
+   * `explicit_reply` (input.defs:46): sends the request and resolves to the reply.
    * @param reply the reply port `reply` (reply_t): the reply is received on it
    * @param x `x` (int)
    * @param options per-call timeout and AbortSignal
@@ -1034,7 +1034,7 @@ export class PortsClient {
   }
 
   /**
-   * `with_sreply` (input.defs:50): a simpleroutine — resolves once the request is queued at the server.
+   * `with_sreply` (input.defs:51): a simpleroutine — resolves once the request is queued at the server.
    * @param x `x` (int)
    * @param options per-call timeout and AbortSignal
    * @returns the receive right the server was given a send-once right to (its reply, if any, arrives there)
@@ -1056,7 +1056,7 @@ export class PortsClient {
   }
 
   /**
-   * `exchange` (input.defs:55): sends the request and resolves to the reply.
+   * `exchange` (input.defs:56): sends the request and resolves to the reply.
    * @param p `p` (mach_port_t)
    * @param options per-call timeout and AbortSignal
    * Ports sent with a MOVE disposition are consumed (closed) once the request is sent; the others stay the caller’s.
@@ -1090,7 +1090,7 @@ export class PortsClient {
 /** What a server of subsystem `ports` implements: one handler per routine (async allowed). Serve it with servePorts(). */
 export interface PortsServer {
   /**
-   * `send_rights` (input.defs:13). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
+   * `send_rights` (input.defs:14). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
    * @param mr `mr` (mach_port_move_receive_t)
    * @param cs `cs` (mach_port_copy_send_t)
    * @param ms `ms` (mach_port_make_send_t)
@@ -1111,14 +1111,14 @@ export interface PortsServer {
     call: ServerCall<void>,
   ): ServerReturn<void>;
   /**
-   * `receive_rights` (input.defs:23). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
+   * `receive_rights` (input.defs:24). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
    * @param call the request, and deferReply() to answer later (MIG_NO_REPLY)
    */
   receiveRights(
     call: ServerCall<ReceiveRightsServerResult>,
   ): ServerReturn<ReceiveRightsServerResult>;
   /**
-   * `poly` (input.defs:30). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
+   * `poly` (input.defs:31). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
    * @param p `p` (mach_port_poly_t)
    * @param after `after` (int)
    * @param call the request, and deferReply() to answer later (MIG_NO_REPLY)
@@ -1129,7 +1129,7 @@ export interface PortsServer {
     call: ServerCall<PortTransfer | null>,
   ): ServerReturn<PortTransfer | null>;
   /**
-   * `arrays` (input.defs:36). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
+   * `arrays` (input.defs:37). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
    * @param fixed `fixed` (ports3_t)
    * @param var_ `var` (ports_var_t)
    * @param ool `ool` (ool_ports_t)
@@ -1146,27 +1146,27 @@ export interface PortsServer {
     call: ServerCall<readonly (Port | null)[]>,
   ): ServerReturn<readonly (Port | null)[]>;
   /**
-   * `explicit_reply` (input.defs:45). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
+   * `explicit_reply` (input.defs:46). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
    * @param x `x` (int)
    * @param call the request, and deferReply() to answer later (MIG_NO_REPLY)
    */
   explicitReply(x: number, call: ServerCall<void>): ServerReturn<void>;
   /**
-   * `with_sreply` (input.defs:50). A simpleroutine: no reply is sent; the handler owns the request (its Ports and regions) once it returns.
+   * `with_sreply` (input.defs:51). A simpleroutine: no reply is sent; the handler owns the request (its Ports and regions) once it returns.
    * @param reply the reply right `reply` (mach_port_make_send_once_t): the handler owns it (and replies through it, or closes it)
    * @param x `x` (int)
    * @param call the request, and nothing to defer
    */
   withSreply(reply: Port | null, x: number, call: ServerCall<void>): void | Promise<void>;
   /**
-   * `exchange` (input.defs:55). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
+   * `exchange` (input.defs:56). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
    * @param p `p` (mach_port_t)
    * @param call the request, and deferReply() to answer later (MIG_NO_REPLY)
    */
   exchange(p: Port | null, call: ServerCall<Port | null>): ServerReturn<Port | null>;
 }
 
-/** The demux entry of `send_rights` (input.defs:13). */
+/** The demux entry of `send_rights` (input.defs:14). */
 const sendRightsRoutine: ServerRoutine<PortsServer> = {
   name: 'send_rights',
   oneWay: false,
@@ -1189,7 +1189,7 @@ const sendRightsRoutine: ServerRoutine<PortsServer> = {
     ),
   reply: (_result: void, replyTo: PortName, _moved: Port[]) => encodeSendRightsReply({}, replyTo),
 };
-/** The demux entry of `receive_rights` (input.defs:23). */
+/** The demux entry of `receive_rights` (input.defs:24). */
 const receiveRightsRoutine: ServerRoutine<PortsServer> = {
   name: 'receive_rights',
   oneWay: false,
@@ -1211,7 +1211,7 @@ const receiveRightsRoutine: ServerRoutine<PortsServer> = {
       replyTo,
     ),
 };
-/** The demux entry of `poly` (input.defs:30). */
+/** The demux entry of `poly` (input.defs:31). */
 const polyRoutine: ServerRoutine<PortsServer> = {
   name: 'poly',
   oneWay: false,
@@ -1230,7 +1230,7 @@ const polyRoutine: ServerRoutine<PortsServer> = {
       replyTo,
     ),
 };
-/** The demux entry of `arrays` (input.defs:36). */
+/** The demux entry of `arrays` (input.defs:37). */
 const arraysRoutine: ServerRoutine<PortsServer> = {
   name: 'arrays',
   oneWay: false,
@@ -1257,7 +1257,7 @@ const arraysRoutine: ServerRoutine<PortsServer> = {
       replyTo,
     ),
 };
-/** The demux entry of `explicit_reply` (input.defs:45). */
+/** The demux entry of `explicit_reply` (input.defs:46). */
 const explicitReplyRoutine: ServerRoutine<PortsServer> = {
   name: 'explicit_reply',
   oneWay: false,
@@ -1271,7 +1271,7 @@ const explicitReplyRoutine: ServerRoutine<PortsServer> = {
   reply: (_result: void, replyTo: PortName, _moved: Port[]) =>
     encodeExplicitReplyReply({}, replyTo),
 };
-/** The demux entry of `with_sreply` (input.defs:50). */
+/** The demux entry of `with_sreply` (input.defs:51). */
 const withSreplyRoutine: ServerRoutine<PortsServer> = {
   name: 'with_sreply',
   oneWay: true,
@@ -1284,7 +1284,7 @@ const withSreplyRoutine: ServerRoutine<PortsServer> = {
     call: ServerCall<void>,
   ) => impl.withSreply(message.replyPort, request.x, call),
 };
-/** The demux entry of `exchange` (input.defs:55). */
+/** The demux entry of `exchange` (input.defs:56). */
 const exchangeRoutine: ServerRoutine<PortsServer> = {
   name: 'exchange',
   oneWay: false,

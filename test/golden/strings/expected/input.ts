@@ -44,7 +44,7 @@ import {
   writeNdr,
 } from 'tsmig';
 
-/** The values of `lookup`'s request (id 3000, input.defs:11), keyed by MIG's argument names. */
+/** The values of `lookup`'s request (id 3000, input.defs:12), keyed by MIG's argument names. */
 export interface LookupRequest {
   /** the request port (the destination) (sent as MACH_MSG_TYPE_COPY_SEND, received as MACH_MSG_TYPE_PORT_SEND) */
   server: PortName;
@@ -61,7 +61,7 @@ export interface LookupRequest {
 }
 
 /**
- * Encodes `lookup`'s request (input.defs:11) into the bytes of __Request__lookup_t: 92 to 1120 bytes.
+ * Encodes `lookup`'s request (input.defs:12) into the bytes of __Request__lookup_t: 92 to 1120 bytes.
  * @param replyPort the reply port the header names (MIG’s reply port, sent as MAKE_SEND_ONCE)
  */
 export function encodeLookupRequest(values: LookupRequest, replyPort: PortName): WireMessage {
@@ -93,7 +93,7 @@ export function encodeLookupRequest(values: LookupRequest, replyPort: PortName):
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `lookup`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:11). */
+/** Checks `lookup`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:12). */
 export function decodeLookupRequest(message: WireIn): LookupRequest | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -123,7 +123,7 @@ export function decodeLookupRequest(message: WireIn): LookupRequest | number {
   };
 }
 
-/** The values of `lookup`'s reply (id 3100, input.defs:11), keyed by MIG's argument names. */
+/** The values of `lookup`'s reply (id 3100, input.defs:12), keyed by MIG's argument names. */
 export interface LookupReply {
   /** `found` */
   found: string;
@@ -132,7 +132,7 @@ export interface LookupReply {
 }
 
 /**
- * Encodes `lookup`'s successful reply (input.defs:11) into the bytes of __Reply__lookup_t: 48 to 1072 bytes.
+ * Encodes `lookup`'s successful reply (input.defs:12) into the bytes of __Reply__lookup_t: 48 to 1072 bytes.
  * @param replyTo the reply right the request came with, and the disposition that sends it back
  */
 export function encodeLookupReply(values: LookupReply, replyTo: PortName): WireMessage {
@@ -157,7 +157,7 @@ export function encodeLookupReply(values: LookupReply, replyTo: PortName): WireM
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `lookup`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:11). */
+/** Checks `lookup`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (input.defs:12). */
 export function decodeLookupReply(message: WireIn): LookupReply | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -182,7 +182,7 @@ export function decodeLookupReply(message: WireIn): LookupReply | number {
   };
 }
 
-/** The values of `log_line`'s request (id 3001, input.defs:21), keyed by MIG's argument names. */
+/** The values of `log_line`'s request (id 3001, input.defs:22), keyed by MIG's argument names. */
 export interface LogLineRequest {
   /** the request port (the destination) (sent as MACH_MSG_TYPE_COPY_SEND, received as MACH_MSG_TYPE_PORT_SEND) */
   server: PortName;
@@ -190,7 +190,7 @@ export interface LogLineRequest {
   line: string;
 }
 
-/** Encodes `log_line`'s request (input.defs:21) into the bytes of __Request__log_line_t: 40 to 1064 bytes. */
+/** Encodes `log_line`'s request (input.defs:22) into the bytes of __Request__log_line_t: 40 to 1064 bytes. */
 export function encodeLogLineRequest(values: LogLineRequest): WireMessage {
   const lineBytes = encodeCString(values.line, 1024, 'line');
   const lineCnt = lineBytes.length;
@@ -212,7 +212,7 @@ export function encodeLogLineRequest(values: LogLineRequest): WireMessage {
   return { bytes, ool: NO_BUFFERS, oolPorts: NO_BUFFERS };
 }
 
-/** Checks `log_line`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:21). */
+/** Checks `log_line`'s request as MIG's server does and reads its values, or returns the MIG error code of the first check it fails (input.defs:22). */
 export function decodeLogLineRequest(message: WireIn): LogLineRequest | number {
   const bytes = message.bytes;
   const size = messageSize(bytes);
@@ -230,7 +230,7 @@ export function decodeLogLineRequest(message: WireIn): LogLineRequest | number {
   };
 }
 
-/** What `lookup` returns to the caller (input.defs:11). */
+/** What `lookup` returns to the caller (input.defs:12). */
 export interface LookupResult {
   /** `found` (path_t) */
   found: string;
@@ -265,7 +265,7 @@ export class StringsClient {
   }
 
   /**
-   * `lookup` (input.defs:11): sends the request and resolves to the reply.
+   * `lookup` (input.defs:12): sends the request and resolves to the reply.
    * @param name `name` (name_t)
    * @param path `path` (path_t)
    * @param flags `flags` (int)
@@ -312,7 +312,7 @@ export class StringsClient {
   }
 
   /**
-   * `log_line` (input.defs:21): a simpleroutine — resolves once the request is queued at the server.
+   * `log_line` (input.defs:22): a simpleroutine — resolves once the request is queued at the server.
    * @param line `line` (path_t)
    * @param options per-call timeout and AbortSignal
    */
@@ -328,7 +328,7 @@ export class StringsClient {
 /** What a server of subsystem `strings` implements: one handler per routine (async allowed). Serve it with serveStrings(). */
 export interface StringsServer {
   /**
-   * `lookup` (input.defs:11). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
+   * `lookup` (input.defs:12). Returning (or resolving) replies; throwing a MachError replies with its code, anything else with KERN_FAILURE, and the request’s rights and regions are then destroyed. On success the handler owns them.
    * @param name `name` (name_t)
    * @param path `path` (path_t)
    * @param flags `flags` (int)
@@ -345,14 +345,14 @@ export interface StringsServer {
     call: ServerCall<LookupResult>,
   ): ServerReturn<LookupResult>;
   /**
-   * `log_line` (input.defs:21). A simpleroutine: no reply is sent; the handler owns the request (its Ports and regions) once it returns.
+   * `log_line` (input.defs:22). A simpleroutine: no reply is sent; the handler owns the request (its Ports and regions) once it returns.
    * @param line `line` (path_t)
    * @param call the request, and nothing to defer
    */
   logLine(line: string, call: ServerCall<void>): void | Promise<void>;
 }
 
-/** The demux entry of `lookup` (input.defs:11). */
+/** The demux entry of `lookup` (input.defs:12). */
 const lookupRoutine: ServerRoutine<StringsServer> = {
   name: 'lookup',
   oneWay: false,
@@ -372,7 +372,7 @@ const lookupRoutine: ServerRoutine<StringsServer> = {
       replyTo,
     ),
 };
-/** The demux entry of `log_line` (input.defs:21). */
+/** The demux entry of `log_line` (input.defs:22). */
 const logLineRoutine: ServerRoutine<StringsServer> = {
   name: 'log_line',
   oneWay: true,
