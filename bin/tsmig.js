@@ -1,8 +1,21 @@
 #!/usr/bin/env node
 // The tsmig command: the compiled CLI lives in dist/ (built by `npm run build`).
-import { main } from '../dist/generator/cli.js';
+// `tsmig check` — what editors and hooks run — takes the bundled, code-cached
+// fast path when the build made one (TSMIG_NO_BUNDLE=1 turns it off); every
+// other command loads the CLI's modules.
+const args = process.argv.slice(2);
 
-main(process.argv.slice(2)).then(
+async function run() {
+  if (args[0] === 'check' && !process.env.TSMIG_NO_BUNDLE) {
+    const { loadCheckBundle } = await import('../dist/generator/cli/bundle-loader.js');
+    const fast = loadCheckBundle();
+    if (fast !== undefined) return fast.bundle.runCheck(args.slice(1));
+  }
+  const { main } = await import('../dist/generator/cli.js');
+  return main(args);
+}
+
+run().then(
   (code) => {
     process.exitCode = code;
   },

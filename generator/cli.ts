@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { colorEnabled } from './cli/term.js';
+import { defaultIO, runVerb } from './cli/io.js';
 
 /** What a verb module exports. */
 export interface Verb {
@@ -70,13 +70,7 @@ async function mainHelp(io: CliIO): Promise<void> {
 /** Entry point used by bin/tsmig.js; returns the exit code. */
 export async function main(argv: string[], io?: Partial<CliIO>): Promise<number> {
   registerVerbs();
-  const full: CliIO = {
-    stdout: io?.stdout ?? ((t) => process.stdout.write(t)),
-    stderr: io?.stderr ?? ((t) => process.stderr.write(t)),
-    color: io?.color ?? colorEnabled({ isTTY: Boolean(process.stderr.isTTY), env: process.env }),
-    cwd: io?.cwd ?? process.cwd(),
-    tty: io?.tty ?? Boolean(process.stderr.isTTY),
-  };
+  const full = defaultIO(io);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     await mainHelp(full);
@@ -91,10 +85,5 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
     full.stderr(`tsmig: unknown command '${name}' (see tsmig --help)\n`);
     return 2;
   }
-  const v = await load();
-  if (rest.includes('--help') || rest.includes('-h')) {
-    full.stdout(v.usage);
-    return 0;
-  }
-  return v.run(rest, full);
+  return runVerb(await load(), rest, full);
 }

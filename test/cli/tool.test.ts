@@ -311,3 +311,26 @@ describe('--watch (spawned)', () => {
     }
   });
 });
+
+describe('the fast path of tsmig check (bundled, code-cached)', () => {
+  it('is built, and V8 accepts its code cache', async () => {
+    const { loadCheckBundle } = await import(join(root, 'dist', 'generator', 'cli', 'bundle-loader.js'));
+    const fast = loadCheckBundle();
+    expect(fast).toBeDefined();
+    expect(fast.cache).toBe('used');
+  });
+
+  it('prints exactly what the ordinary modules print, for every file of the error corpus', () => {
+    const corpus = join(root, 'test', 'errors');
+    const files = readdirSync(corpus).filter((f) => f.endsWith('.defs'));
+    expect(files.length).toBeGreaterThan(5);
+    let failed = 0;
+    for (const file of files) {
+      const fast = tsmig(corpus, ['check', file, '-I', 'include']);
+      const plain = tsmig(corpus, ['check', file, '-I', 'include'], { TSMIG_NO_BUNDLE: '1' });
+      expect(fast, file).toEqual(plain);
+      if (fast.status === 1) failed++;
+    }
+    expect(failed).toBeGreaterThan(5);
+  });
+});
