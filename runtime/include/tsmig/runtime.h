@@ -22,8 +22,11 @@ extern "C" {
  * the receive right or port set `name`, so an event loop (libuv's uv_poll)
  * can watch ports without a thread or a busy poll. After it polls readable,
  * call tsmig_watch_ack, then receive with MACH_RCV_TIMEOUT and a zero timeout
- * until MACH_RCV_TIMED_OUT. Stop watching (tsmig_watch_close) before moving
- * or destroying the right; afterwards the descriptor may stay readable.
+ * as many messages as wanted: the descriptor polls readable again while
+ * messages (or work the runtime does on the port's behalf) still wait, so a
+ * caller may stop before MACH_RCV_TIMED_OUT. Stop watching
+ * (tsmig_watch_close) before moving or destroying the right; afterwards the
+ * descriptor may stay readable.
  *   Linux: a copy of the port's epoll descriptor.  macOS: a kqueue watching
  *   the port with EVFILT_MACHPORT.
  */

@@ -630,6 +630,11 @@ mach_msg_return_t msg_receive(mach_msg_header_t *buf, mach_msg_option_t option, 
   std::shared_ptr<PortSet> ps = e->pset;
   int epfd = rp ? rp->epfd : ps->epfd;
   epoll_event evs[16];
+  if (rp && finite && timeout == 0 && rp->state == PortState::Live && !rp->stash && rp->families.size() == 1) {
+    // A zero-timeout receive on a port with one family — an event loop told the port is readable,
+    // with one sender — needs no epoll_wait: one recvmsg that does not wait.
+    if (try_family(call, *rp, rcv_name, rp->families.begin()->first) == Outcome::Delivered) return call.result;
+  }
   for (;;) {
     if (rp && !finite && can_receive_directly(*rp)) {
       if (receive_directly(call, lk, rp, rcv_name) == Outcome::Delivered) return call.result;
