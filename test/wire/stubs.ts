@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { emit } from '../../generator/emit/index.js';
 import { pascalCase } from '../../generator/emit/ts/naming.js';
+import type { CompileResult } from '../../generator/check/compile.js';
 import type { Corpus } from './format.js';
 
 const runtimeEntry = join(import.meta.dirname, '..', '..', 'dist', 'runtime', 'lib', 'index.js');
@@ -17,14 +18,16 @@ const runtimeEntry = join(import.meta.dirname, '..', '..', 'dist', 'runtime', 'l
 export type Stubs = Record<string, unknown>;
 
 /** Generates and imports the TypeScript stubs of a corpus's interface. */
-export async function loadStubs(corpus: Corpus): Promise<Stubs> {
-  const files = await emit(
-    { ir: corpus.compiled.ir, layouts: corpus.compiled.layouts, baseName: corpus.json.interface, sourceName: `${corpus.json.interface}.defs` },
-    ['ts'],
-  );
-  const text = files.get(`${corpus.json.interface}.ts`)!.replace("from 'tsmig'", `from ${JSON.stringify(pathToFileURL(runtimeEntry).href)}`);
+export function loadStubs(corpus: Corpus): Promise<Stubs> {
+  return loadCompiledStubs(corpus.compiled, corpus.json.interface);
+}
+
+/** Generates and imports the TypeScript stubs of a compiled interface. */
+export async function loadCompiledStubs(compiled: CompileResult, name: string): Promise<Stubs> {
+  const files = await emit({ ir: compiled.ir, layouts: compiled.layouts, baseName: name, sourceName: `${name}.defs` }, ['ts']);
+  const text = files.get(`${name}.ts`)!.replace("from 'tsmig'", `from ${JSON.stringify(pathToFileURL(runtimeEntry).href)}`);
   const dir = mkdtempSync(join(tmpdir(), 'tsmig-wire-'));
-  const file = join(dir, `${corpus.json.interface}.ts`);
+  const file = join(dir, `${name}.ts`);
   writeFileSync(file, text);
   return (await import(pathToFileURL(file).href)) as Stubs;
 }
