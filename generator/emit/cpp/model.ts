@@ -505,7 +505,7 @@ function userParams(rt: IrRoutine): string {
     .filter((a) => a.userParameter)
     .map(
       (a) =>
-        `${a.type.cUserType} ${a.byReferenceUser && a.type.byValue ? '*' : ''}${cppIdentifier(a.name)}`,
+        `${paramType(a, a.type.cUserType)} ${a.byReferenceUser && a.type.byValue ? '*' : ''}${cppIdentifier(a.name)}`,
     );
   return ps.length ? ps.join(', ') : 'void';
 }
@@ -516,9 +516,14 @@ function serverParams(rt: IrRoutine): string {
     .filter((a) => a.serverParameter)
     .map(
       (a) =>
-        `${a.type.cServerType} ${a.byReferenceServer && a.type.byValue ? '*' : ''}${cppIdentifier(a.name)}`,
+        `${paramType(a, a.type.cServerType)} ${a.byReferenceServer && a.type.byValue ? '*' : ''}${cppIdentifier(a.name)}`,
     );
   return ps.length ? ps.join(', ') : 'void';
+}
+
+/** A parameter's C type: MIG declares a polymorphic port's disposition as mach_msg_type_name_t. */
+function paramType(a: IrArgument, cType: string): string {
+  return a.kind === 'poly' ? 'mach_msg_type_name_t' : cType;
 }
 
 /** True for the count of an inline variable array (written and read with its data). */

@@ -121,8 +121,6 @@ const GENERATED_LOCALS = new Set([
   'shift',
   'in_shift',
   'out_shift',
-  'capacity',
-  'i',
   'tsmig',
 ]);
 

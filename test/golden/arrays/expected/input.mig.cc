@@ -153,7 +153,7 @@ kern_return_t fixed(mach_port_t server, shorts3_t s, bytes5_t b, wide2_t w, trip
 }
 
 /** routine bounded (input.defs:34): request 2001, reply 2101. */
-kern_return_t bounded(mach_port_t server, bytes_t b, mach_msg_type_number_t bCnt, int after_b, ints_t i_, mach_msg_type_number_t iCnt, longs_t l, mach_msg_type_number_t lCnt, shorts_var_t h, mach_msg_type_number_t hCnt, char last, bytes_t ob, mach_msg_type_number_t *obCnt, ints_t oi, mach_msg_type_number_t *oiCnt, doubles_t od, mach_msg_type_number_t *odCnt, int *tail)
+kern_return_t bounded(mach_port_t server, bytes_t b, mach_msg_type_number_t bCnt, int after_b, ints_t i, mach_msg_type_number_t iCnt, longs_t l, mach_msg_type_number_t lCnt, shorts_var_t h, mach_msg_type_number_t hCnt, char last, bytes_t ob, mach_msg_type_number_t *obCnt, ints_t oi, mach_msg_type_number_t *oiCnt, doubles_t od, mach_msg_type_number_t *odCnt, int *tail)
 {
   using Request [[maybe_unused]] = __Request__bounded_t;
   using Reply [[maybe_unused]] = __Reply__bounded_t;
@@ -175,7 +175,7 @@ kern_return_t bounded(mach_port_t server, bytes_t b, mach_msg_type_number_t bCnt
   tsmig::stubs::put_member<decltype(Request::after_b)>(InP, offsetof(Request, after_b) - shift, after_b);
   if (iCnt > 6) return MIG_ARRAY_TOO_LARGE;
   tsmig::stubs::put<mach_msg_type_number_t>(InP, offsetof(Request, iCnt) - shift, iCnt);
-  tsmig::stubs::put_bytes(InP, offsetof(Request, i) - shift, i_, iCnt * 4);
+  tsmig::stubs::put_bytes(InP, offsetof(Request, i) - shift, i, iCnt * 4);
   shift += 24 - tsmig::stubs::round4(iCnt * 4);
   if (lCnt > 3) return MIG_ARRAY_TOO_LARGE;
   tsmig::stubs::put<mach_msg_type_number_t>(InP, offsetof(Request, lCnt) - shift, lCnt);
@@ -206,37 +206,37 @@ kern_return_t bounded(mach_port_t server, bytes_t b, mach_msg_type_number_t bCnt
     return check_result;
   }
   {
-    const mach_msg_type_number_t count = tsmig::stubs::get<mach_msg_type_number_t>(OutP, offsetof(Reply, obCnt));
-    const mach_msg_type_number_t capacity = 10;
-    if (count > capacity) {
-      tsmig::stubs::get_bytes(ob, OutP, offsetof(Reply, ob), capacity * 1);
-      *obCnt = count;
+    const mach_msg_type_number_t tsmig_count = tsmig::stubs::get<mach_msg_type_number_t>(OutP, offsetof(Reply, obCnt));
+    const mach_msg_type_number_t tsmig_capacity = 10;
+    if (tsmig_count > tsmig_capacity) {
+      tsmig::stubs::get_bytes(ob, OutP, offsetof(Reply, ob), tsmig_capacity * 1);
+      *obCnt = tsmig_count;
       return MIG_ARRAY_TOO_LARGE;
     }
-    tsmig::stubs::get_bytes(ob, OutP, offsetof(Reply, ob), count * 1);
-    *obCnt = count;
+    tsmig::stubs::get_bytes(ob, OutP, offsetof(Reply, ob), tsmig_count * 1);
+    *obCnt = tsmig_count;
   }
   {
-    const mach_msg_type_number_t count = tsmig::stubs::get<mach_msg_type_number_t>(OutP, offsetof(Reply, oiCnt) - out_shift[1]);
-    const mach_msg_type_number_t capacity = 6;
-    if (count > capacity) {
-      tsmig::stubs::get_bytes(oi, OutP, offsetof(Reply, oi) - out_shift[1], capacity * 4);
-      *oiCnt = count;
+    const mach_msg_type_number_t tsmig_count = tsmig::stubs::get<mach_msg_type_number_t>(OutP, offsetof(Reply, oiCnt) - out_shift[1]);
+    const mach_msg_type_number_t tsmig_capacity = 6;
+    if (tsmig_count > tsmig_capacity) {
+      tsmig::stubs::get_bytes(oi, OutP, offsetof(Reply, oi) - out_shift[1], tsmig_capacity * 4);
+      *oiCnt = tsmig_count;
       return MIG_ARRAY_TOO_LARGE;
     }
-    tsmig::stubs::get_bytes(oi, OutP, offsetof(Reply, oi) - out_shift[1], count * 4);
-    *oiCnt = count;
+    tsmig::stubs::get_bytes(oi, OutP, offsetof(Reply, oi) - out_shift[1], tsmig_count * 4);
+    *oiCnt = tsmig_count;
   }
   {
-    const mach_msg_type_number_t count = tsmig::stubs::get<mach_msg_type_number_t>(OutP, offsetof(Reply, odCnt) - out_shift[2]);
-    const mach_msg_type_number_t capacity = 4;
-    if (count > capacity) {
-      tsmig::stubs::get_bytes(od, OutP, offsetof(Reply, od) - out_shift[2], capacity * 8);
-      *odCnt = count;
+    const mach_msg_type_number_t tsmig_count = tsmig::stubs::get<mach_msg_type_number_t>(OutP, offsetof(Reply, odCnt) - out_shift[2]);
+    const mach_msg_type_number_t tsmig_capacity = 4;
+    if (tsmig_count > tsmig_capacity) {
+      tsmig::stubs::get_bytes(od, OutP, offsetof(Reply, od) - out_shift[2], tsmig_capacity * 8);
+      *odCnt = tsmig_count;
       return MIG_ARRAY_TOO_LARGE;
     }
-    tsmig::stubs::get_bytes(od, OutP, offsetof(Reply, od) - out_shift[2], count * 8);
-    *odCnt = count;
+    tsmig::stubs::get_bytes(od, OutP, offsetof(Reply, od) - out_shift[2], tsmig_count * 8);
+    *odCnt = tsmig_count;
   }
   tsmig::stubs::get_bytes(tail, OutP, offsetof(Reply, tail) - out_shift[3], 4);
   return KERN_SUCCESS;
@@ -341,15 +341,15 @@ kern_return_t counted(mach_port_t server, ints_t x, mach_msg_type_number_t xCnt,
     return check_result;
   }
   {
-    const mach_msg_type_number_t count = tsmig::stubs::get<mach_msg_type_number_t>(OutP, offsetof(Reply, zCnt));
-    const mach_msg_type_number_t capacity = *zCnt;
-    if (count > capacity) {
-      tsmig::stubs::get_bytes(z, OutP, offsetof(Reply, z), capacity * 4);
-      *zCnt = count;
+    const mach_msg_type_number_t tsmig_count = tsmig::stubs::get<mach_msg_type_number_t>(OutP, offsetof(Reply, zCnt));
+    const mach_msg_type_number_t tsmig_capacity = *zCnt;
+    if (tsmig_count > tsmig_capacity) {
+      tsmig::stubs::get_bytes(z, OutP, offsetof(Reply, z), tsmig_capacity * 4);
+      *zCnt = tsmig_count;
       return MIG_ARRAY_TOO_LARGE;
     }
-    tsmig::stubs::get_bytes(z, OutP, offsetof(Reply, z), count * 4);
-    *zCnt = count;
+    tsmig::stubs::get_bytes(z, OutP, offsetof(Reply, z), tsmig_count * 4);
+    *zCnt = tsmig_count;
   }
   return KERN_SUCCESS;
 }
@@ -369,8 +369,8 @@ kern_return_t regions(mach_port_t server, ool_blocks_t blocks, int after)
   std::memset(&Mess, 0, sizeof Mess);
   [[maybe_unused]] char *const InP = reinterpret_cast<char *>(&Mess.In);
   tsmig::stubs::put(InP, offsetof(Request, msgh_body), mach_msg_body_t{ 3 });
-  for (uint32_t i = 0; i < 3; i++)
-    tsmig::stubs::put_ool(InP, offsetof(Request, blocks) + i * sizeof(mach_msg_ool_descriptor_t), tsmig::stubs::to_address(blocks[i]), 64, false, MACH_MSG_VIRTUAL_COPY);
+  for (uint32_t tsmig_i = 0; tsmig_i < 3; tsmig_i++)
+    tsmig::stubs::put_ool(InP, offsetof(Request, blocks) + tsmig_i * sizeof(mach_msg_ool_descriptor_t), tsmig::stubs::to_address(blocks[tsmig_i]), 64, false, MACH_MSG_VIRTUAL_COPY);
   tsmig::stubs::put(InP, offsetof(Request, NDR), NDR_record);
   tsmig::stubs::put_member<decltype(Request::after)>(InP, offsetof(Request, after), after);
   Mess.In.Head.msgh_bits = MACH_MSGH_BITS_COMPLEX | MACH_MSGH_BITS(19, MACH_MSG_TYPE_MAKE_SEND_ONCE);
@@ -459,8 +459,8 @@ void _Xbounded(mach_msg_header_t *InHeadP, mach_msg_header_t *OutHeadP)
   int after_b;
   tsmig::stubs::get_bytes(&after_b, InP, offsetof(Request, after_b) - in_shift[1], 4);
   mach_msg_type_number_t iCnt = tsmig::stubs::get<mach_msg_type_number_t>(InP, offsetof(Request, iCnt) - in_shift[1]);
-  int i_[6];
-  tsmig::stubs::get_bytes(i_, InP, offsetof(Request, i) - in_shift[1], iCnt * 4);
+  int i[6];
+  tsmig::stubs::get_bytes(i, InP, offsetof(Request, i) - in_shift[1], iCnt * 4);
   mach_msg_type_number_t lCnt = tsmig::stubs::get<mach_msg_type_number_t>(InP, offsetof(Request, lCnt) - in_shift[2]);
   int64_t l[3];
   tsmig::stubs::get_bytes(l, InP, offsetof(Request, l) - in_shift[2], lCnt * 8);
@@ -476,7 +476,7 @@ void _Xbounded(mach_msg_header_t *InHeadP, mach_msg_header_t *OutHeadP)
   double od[4] = {};
   mach_msg_type_number_t odCnt = 4;
   int tail = {};
-  const kern_return_t RetCode = bounded(server, b, bCnt, after_b, i_, iCnt, l, lCnt, h, hCnt, last, ob, &obCnt, oi, &oiCnt, od, &odCnt, &tail);
+  const kern_return_t RetCode = bounded(server, b, bCnt, after_b, i, iCnt, l, lCnt, h, hCnt, last, ob, &obCnt, oi, &oiCnt, od, &odCnt, &tail);
   if (RetCode != KERN_SUCCESS) {
     tsmig::stubs::set_error_reply(OutHeadP, RetCode);
     return;
@@ -605,8 +605,8 @@ void _Xregions(mach_msg_header_t *InHeadP, mach_msg_header_t *OutHeadP)
   }
   mach_port_t server = InHeadP->msgh_local_port;
   ool_blocks_t blocks;
-  for (uint32_t i = 0; i < 3; i++)
-    blocks[i] = tsmig::stubs::from_address<std::remove_reference_t<decltype(blocks[0])>>(tsmig::stubs::ool_address(InP, offsetof(Request, blocks) + i * sizeof(mach_msg_ool_descriptor_t)));
+  for (uint32_t tsmig_i = 0; tsmig_i < 3; tsmig_i++)
+    blocks[tsmig_i] = tsmig::stubs::from_address<std::remove_reference_t<decltype(blocks[0])>>(tsmig::stubs::ool_address(InP, offsetof(Request, blocks) + tsmig_i * sizeof(mach_msg_ool_descriptor_t)));
   int after;
   tsmig::stubs::get_bytes(&after, InP, offsetof(Request, after), 4);
   const kern_return_t RetCode = regions(server, blocks, after);

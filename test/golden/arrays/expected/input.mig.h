@@ -246,7 +246,7 @@ namespace arrays {
 kern_return_t fixed(mach_port_t server, shorts3_t s, bytes5_t b, wide2_t w, triple_t t, odd_t o, shorts3_t os, triple_t *ot);
 
 /** routine bounded (input.defs:34): request 2001, reply 2101. */
-kern_return_t bounded(mach_port_t server, bytes_t b, mach_msg_type_number_t bCnt, int after_b, ints_t i_, mach_msg_type_number_t iCnt, longs_t l, mach_msg_type_number_t lCnt, shorts_var_t h, mach_msg_type_number_t hCnt, char last, bytes_t ob, mach_msg_type_number_t *obCnt, ints_t oi, mach_msg_type_number_t *oiCnt, doubles_t od, mach_msg_type_number_t *odCnt, int *tail);
+kern_return_t bounded(mach_port_t server, bytes_t b, mach_msg_type_number_t bCnt, int after_b, ints_t i, mach_msg_type_number_t iCnt, longs_t l, mach_msg_type_number_t lCnt, shorts_var_t h, mach_msg_type_number_t hCnt, char last, bytes_t ob, mach_msg_type_number_t *obCnt, ints_t oi, mach_msg_type_number_t *oiCnt, doubles_t od, mach_msg_type_number_t *odCnt, int *tail);
 
 /** routine out_of_line (input.defs:47): request 2002, reply 2102. */
 kern_return_t out_of_line(mach_port_t server, ool_ints_t a, mach_msg_type_number_t aCnt, ool_bounded_t bd, mach_msg_type_number_t bdCnt, ool_fixed_t f, ool_block_t blk, vm_offset_t raw, mach_msg_type_number_t rawCnt, mach_msg_type_number_t rawDealloc, ool_ints_t *oa, mach_msg_type_number_t *oaCnt, ool_fixed_t *of, vm_offset_t *od, mach_msg_type_number_t *odCnt);
@@ -281,7 +281,7 @@ extern "C" {
 kern_return_t fixed(mach_port_t server, shorts3_t s, bytes5_t b, wide2_t w, triple_t t, odd_t o, shorts3_t os, triple_t *ot);
 
 /** routine bounded (input.defs:34). */
-kern_return_t bounded(mach_port_t server, bytes_t b, mach_msg_type_number_t bCnt, int after_b, ints_t i_, mach_msg_type_number_t iCnt, longs_t l, mach_msg_type_number_t lCnt, shorts_var_t h, mach_msg_type_number_t hCnt, char last, bytes_t ob, mach_msg_type_number_t *obCnt, ints_t oi, mach_msg_type_number_t *oiCnt, doubles_t od, mach_msg_type_number_t *odCnt, int *tail);
+kern_return_t bounded(mach_port_t server, bytes_t b, mach_msg_type_number_t bCnt, int after_b, ints_t i, mach_msg_type_number_t iCnt, longs_t l, mach_msg_type_number_t lCnt, shorts_var_t h, mach_msg_type_number_t hCnt, char last, bytes_t ob, mach_msg_type_number_t *obCnt, ints_t oi, mach_msg_type_number_t *oiCnt, doubles_t od, mach_msg_type_number_t *odCnt, int *tail);
 
 /** routine out_of_line (input.defs:47). */
 kern_return_t out_of_line(mach_port_t server, ool_ints_t a, mach_msg_type_number_t aCnt, ool_bounded_t bd, mach_msg_type_number_t bdCnt, ool_fixed_t f, ool_block_t blk, vm_offset_t raw, mach_msg_type_number_t rawCnt, ool_ints_t *oa, mach_msg_type_number_t *oaCnt, ool_fixed_t *of, vm_offset_t *od, mach_msg_type_number_t *odCnt);

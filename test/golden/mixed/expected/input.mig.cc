@@ -100,10 +100,10 @@ kern_return_t everything(mach_port_t server, mach_port_t port, vm_offset_t data,
   shift += 64 - tsmig::stubs::round4(bufCnt * 1);
   tsmig::stubs::put_member<decltype(Request::small)>(InP, offsetof(Request, small) - shift, small);
   {
-    const mach_msg_type_number_t count = tsmig::stubs::put_string(InP, offsetof(Request, name) - shift, name, 16);
+    const mach_msg_type_number_t tsmig_count = tsmig::stubs::put_string(InP, offsetof(Request, name) - shift, name, 16);
     tsmig::stubs::put<mach_msg_type_number_t>(InP, offsetof(Request, nameOffset) - shift, 0);
-    tsmig::stubs::put<mach_msg_type_number_t>(InP, offsetof(Request, nameCnt) - shift, count);
-    shift += 16 - tsmig::stubs::round4(count);
+    tsmig::stubs::put<mach_msg_type_number_t>(InP, offsetof(Request, nameCnt) - shift, tsmig_count);
+    shift += 16 - tsmig::stubs::round4(tsmig_count);
   }
   if (valsCnt > 8) return MIG_ARRAY_TOO_LARGE;
   tsmig::stubs::put<mach_msg_type_number_t>(InP, offsetof(Request, valsCnt) - shift, valsCnt);
@@ -135,15 +135,15 @@ kern_return_t everything(mach_port_t server, mach_port_t port, vm_offset_t data,
   *odata = tsmig::stubs::from_address<vm_offset_t>(tsmig::stubs::ool_address(OutP, offsetof(Reply, odata)));
   tsmig::stubs::get_bytes(odataCnt, OutP, offsetof(Reply, odataCnt), 4);
   {
-    const mach_msg_type_number_t count = tsmig::stubs::get<mach_msg_type_number_t>(OutP, offsetof(Reply, obufCnt));
-    const mach_msg_type_number_t capacity = 64;
-    if (count > capacity) {
-      tsmig::stubs::get_bytes(obuf, OutP, offsetof(Reply, obuf), capacity * 1);
-      *obufCnt = count;
+    const mach_msg_type_number_t tsmig_count = tsmig::stubs::get<mach_msg_type_number_t>(OutP, offsetof(Reply, obufCnt));
+    const mach_msg_type_number_t tsmig_capacity = 64;
+    if (tsmig_count > tsmig_capacity) {
+      tsmig::stubs::get_bytes(obuf, OutP, offsetof(Reply, obuf), tsmig_capacity * 1);
+      *obufCnt = tsmig_count;
       return MIG_ARRAY_TOO_LARGE;
     }
-    tsmig::stubs::get_bytes(obuf, OutP, offsetof(Reply, obuf), count * 1);
-    *obufCnt = count;
+    tsmig::stubs::get_bytes(obuf, OutP, offsetof(Reply, obuf), tsmig_count * 1);
+    *obufCnt = tsmig_count;
   }
   tsmig::stubs::get_string(oname, OutP, offsetof(Reply, oname) - out_shift[1], 16);
   tsmig::stubs::get_bytes(count, OutP, offsetof(Reply, count) - out_shift[2], 4);
@@ -292,10 +292,10 @@ void _Xeverything(mach_msg_header_t *InHeadP, mach_msg_header_t *OutHeadP)
   tsmig::stubs::put_bytes(OutP, offsetof(Reply, obuf), obuf, obufCnt * 1);
   shift += 64 - tsmig::stubs::round4(obufCnt * 1);
   {
-    const mach_msg_type_number_t count = tsmig::stubs::put_string(OutP, offsetof(Reply, oname) - shift, oname, 16);
+    const mach_msg_type_number_t tsmig_count = tsmig::stubs::put_string(OutP, offsetof(Reply, oname) - shift, oname, 16);
     tsmig::stubs::put<mach_msg_type_number_t>(OutP, offsetof(Reply, onameOffset) - shift, 0);
-    tsmig::stubs::put<mach_msg_type_number_t>(OutP, offsetof(Reply, onameCnt) - shift, count);
-    shift += 16 - tsmig::stubs::round4(count);
+    tsmig::stubs::put<mach_msg_type_number_t>(OutP, offsetof(Reply, onameCnt) - shift, tsmig_count);
+    shift += 16 - tsmig::stubs::round4(tsmig_count);
   }
   tsmig::stubs::put_bytes(OutP, offsetof(Reply, count) - shift, &count, 4);
   OutHeadP->msgh_bits |= MACH_MSGH_BITS_COMPLEX;

@@ -181,7 +181,7 @@ extern "C" {
 kern_return_t everything(mach_port_t server, mach_port_t port, vm_offset_t data, mach_msg_type_number_t dataCnt, buf_t buf, mach_msg_type_number_t bufCnt, char small, name_t name, vals_t vals, mach_msg_type_number_t valsCnt, boolean_t flag, uint64_t *cookie, mach_port_t *oport, vm_offset_t *odata, mach_msg_type_number_t *odataCnt, buf_t obuf, mach_msg_type_number_t *obufCnt, name_t oname, int *count);
 
 /** routine only_ports_back (input.defs:26). */
-kern_return_t only_ports_back(mach_port_t server, int x, mach_port_t *a, mach_msg_type_number_t *aPoly, mach_port_t *b, mach_msg_type_number_t *bPoly);
+kern_return_t only_ports_back(mach_port_t server, int x, mach_port_t *a, mach_msg_type_name_t *aPoly, mach_port_t *b, mach_msg_type_name_t *bPoly);
 
 /** routine ool_only (input.defs:32). */
 kern_return_t ool_only(mach_port_t server, vm_offset_t data, mach_msg_type_number_t dataCnt);

@@ -214,7 +214,7 @@ kern_return_t receive_rights(mach_port_t server, mach_port_t *r, mach_port_t *s,
 }
 
 /** routine poly (input.defs:31): request 4002, reply 4102. */
-kern_return_t poly(mach_port_t server, mach_msg_type_number_t serverPoly, mach_port_t p, mach_msg_type_number_t pPoly, mach_port_t *q, mach_msg_type_number_t *qPoly, int after)
+kern_return_t poly(mach_port_t server, mach_msg_type_name_t serverPoly, mach_port_t p, mach_msg_type_name_t pPoly, mach_port_t *q, mach_msg_type_name_t *qPoly, int after)
 {
   using Request [[maybe_unused]] = __Request__poly_t;
   using Reply [[maybe_unused]] = __Reply__poly_t;
@@ -256,7 +256,7 @@ kern_return_t poly(mach_port_t server, mach_msg_type_number_t serverPoly, mach_p
 }
 
 /** routine arrays (input.defs:37): request 4003, reply 4103. */
-kern_return_t arrays(mach_port_t server, ports3_t fixed, ports_var_t var, mach_msg_type_number_t varCnt, ool_ports_t ool, mach_msg_type_number_t oolCnt, ool_ports_fixed_t oolf, poly_ports_t polys, mach_msg_type_number_t polysPoly, mach_msg_type_number_t polysCnt, mach_port_array_t *got, mach_msg_type_number_t *gotCnt)
+kern_return_t arrays(mach_port_t server, ports3_t fixed, ports_var_t var, mach_msg_type_number_t varCnt, ool_ports_t ool, mach_msg_type_number_t oolCnt, ool_ports_fixed_t oolf, poly_ports_t polys, mach_msg_type_name_t polysPoly, mach_msg_type_number_t polysCnt, mach_port_array_t *got, mach_msg_type_number_t *gotCnt)
 {
   using Request [[maybe_unused]] = __Request__arrays_t;
   using Reply [[maybe_unused]] = __Reply__arrays_t;
@@ -270,11 +270,11 @@ kern_return_t arrays(mach_port_t server, ports3_t fixed, ports_var_t var, mach_m
   std::memset(&Mess, 0, sizeof Mess);
   [[maybe_unused]] char *const InP = reinterpret_cast<char *>(&Mess.In);
   tsmig::stubs::put(InP, offsetof(Request, msgh_body), mach_msg_body_t{ 10 });
-  for (uint32_t i = 0; i < 3; i++)
-    tsmig::stubs::put_port(InP, offsetof(Request, fixed) + i * sizeof(mach_msg_port_descriptor_t), fixed[i], 19);
+  for (uint32_t tsmig_i = 0; tsmig_i < 3; tsmig_i++)
+    tsmig::stubs::put_port(InP, offsetof(Request, fixed) + tsmig_i * sizeof(mach_msg_port_descriptor_t), fixed[tsmig_i], 19);
   if (varCnt > 4) return MIG_ARRAY_TOO_LARGE;
-  for (uint32_t i = 0; i < 4; i++)
-    tsmig::stubs::put_port(InP, offsetof(Request, var) + i * sizeof(mach_msg_port_descriptor_t), i < varCnt ? var[i] : MACH_PORT_NULL, 20);
+  for (uint32_t tsmig_i = 0; tsmig_i < 4; tsmig_i++)
+    tsmig::stubs::put_port(InP, offsetof(Request, var) + tsmig_i * sizeof(mach_msg_port_descriptor_t), tsmig_i < varCnt ? var[tsmig_i] : MACH_PORT_NULL, 20);
   tsmig::stubs::put_ool_ports(InP, offsetof(Request, ool), tsmig::stubs::to_address(ool), oolCnt, 17, false);
   tsmig::stubs::put_ool_ports(InP, offsetof(Request, oolf), tsmig::stubs::to_address(oolf), 2, 19, false);
   tsmig::stubs::put_ool_ports(InP, offsetof(Request, polys), tsmig::stubs::to_address(polys), polysCnt, polysPoly, false);
@@ -517,8 +517,8 @@ void _Xarrays(mach_msg_header_t *InHeadP, mach_msg_header_t *OutHeadP)
   }
   mach_port_t server = InHeadP->msgh_local_port;
   mach_port_t fixed[3] = {};
-  for (uint32_t i = 0; i < 3; i++)
-    fixed[i] = tsmig::stubs::port_name(InP, offsetof(Request, fixed) + i * sizeof(mach_msg_port_descriptor_t));
+  for (uint32_t tsmig_i = 0; tsmig_i < 3; tsmig_i++)
+    fixed[tsmig_i] = tsmig::stubs::port_name(InP, offsetof(Request, fixed) + tsmig_i * sizeof(mach_msg_port_descriptor_t));
   const mach_msg_type_number_t varCnt = tsmig::stubs::get<mach_msg_type_number_t>(InP, offsetof(Request, varCnt));
   // MIG does not bound this count (it would overrun its array); a request above the bound is refused.
   if (varCnt > 4) {
@@ -526,8 +526,8 @@ void _Xarrays(mach_msg_header_t *InHeadP, mach_msg_header_t *OutHeadP)
     return;
   }
   mach_port_t var[4] = {};
-  for (uint32_t i = 0; i < varCnt; i++)
-    var[i] = tsmig::stubs::port_name(InP, offsetof(Request, var) + i * sizeof(mach_msg_port_descriptor_t));
+  for (uint32_t tsmig_i = 0; tsmig_i < varCnt; tsmig_i++)
+    var[tsmig_i] = tsmig::stubs::port_name(InP, offsetof(Request, var) + tsmig_i * sizeof(mach_msg_port_descriptor_t));
   ool_ports_t ool = tsmig::stubs::from_address<ool_ports_t>(tsmig::stubs::ool_address(InP, offsetof(Request, ool)));
   mach_msg_type_number_t oolCnt = tsmig::stubs::ool_size(InP, offsetof(Request, ool));
   ool_ports_fixed_t oolf = tsmig::stubs::from_address<ool_ports_fixed_t>(tsmig::stubs::ool_address(InP, offsetof(Request, oolf)));

@@ -218,10 +218,10 @@ kern_return_t send_rights(mach_port_t server, mach_port_t mr, mach_port_t cs, ma
 kern_return_t receive_rights(mach_port_t server, mach_port_t *r, mach_port_t *s, mach_port_t *so, mach_port_t *made);
 
 /** routine poly (input.defs:31): request 4002, reply 4102. */
-kern_return_t poly(mach_port_t server, mach_msg_type_number_t serverPoly, mach_port_t p, mach_msg_type_number_t pPoly, mach_port_t *q, mach_msg_type_number_t *qPoly, int after);
+kern_return_t poly(mach_port_t server, mach_msg_type_name_t serverPoly, mach_port_t p, mach_msg_type_name_t pPoly, mach_port_t *q, mach_msg_type_name_t *qPoly, int after);
 
 /** routine arrays (input.defs:37): request 4003, reply 4103. */
-kern_return_t arrays(mach_port_t server, ports3_t fixed, ports_var_t var, mach_msg_type_number_t varCnt, ool_ports_t ool, mach_msg_type_number_t oolCnt, ool_ports_fixed_t oolf, poly_ports_t polys, mach_msg_type_number_t polysPoly, mach_msg_type_number_t polysCnt, mach_port_array_t *got, mach_msg_type_number_t *gotCnt);
+kern_return_t arrays(mach_port_t server, ports3_t fixed, ports_var_t var, mach_msg_type_number_t varCnt, ool_ports_t ool, mach_msg_type_number_t oolCnt, ool_ports_fixed_t oolf, poly_ports_t polys, mach_msg_type_name_t polysPoly, mach_msg_type_number_t polysCnt, mach_port_array_t *got, mach_msg_type_number_t *gotCnt);
 
 /** routine explicit_reply (input.defs:46): request 4004, reply 4104. */
 kern_return_t explicit_reply(mach_port_t server, mach_port_t reply, int x);
@@ -256,16 +256,16 @@ extern "C" {
 kern_return_t send_rights(mach_port_t server, mach_port_t mr, mach_port_t cs, mach_port_t ms, mach_port_t mv, mach_port_t mso, mach_port_t mvo, mach_port_name_t name);
 
 /** routine receive_rights (input.defs:24). */
-kern_return_t receive_rights(mach_port_t server, mach_port_t *r, mach_msg_type_number_t *rPoly, mach_port_t *s, mach_msg_type_number_t *sPoly, mach_port_t *so, mach_msg_type_number_t *soPoly, mach_port_t *made);
+kern_return_t receive_rights(mach_port_t server, mach_port_t *r, mach_msg_type_name_t *rPoly, mach_port_t *s, mach_msg_type_name_t *sPoly, mach_port_t *so, mach_msg_type_name_t *soPoly, mach_port_t *made);
 
 /** routine poly (input.defs:31). */
-kern_return_t poly(mach_port_t server, mach_msg_type_number_t serverPoly, mach_port_t p, mach_msg_type_number_t pPoly, mach_port_t *q, mach_msg_type_number_t *qPoly, int after);
+kern_return_t poly(mach_port_t server, mach_msg_type_name_t serverPoly, mach_port_t p, mach_msg_type_name_t pPoly, mach_port_t *q, mach_msg_type_name_t *qPoly, int after);
 
 /** routine arrays (input.defs:37). */
-kern_return_t arrays(mach_port_t server, ports3_t fixed, ports_var_t var, mach_msg_type_number_t varCnt, ool_ports_t ool, mach_msg_type_number_t oolCnt, ool_ports_fixed_t oolf, poly_ports_t polys, mach_msg_type_number_t polysPoly, mach_msg_type_number_t polysCnt, mach_port_array_t *got, mach_msg_type_number_t *gotCnt);
+kern_return_t arrays(mach_port_t server, ports3_t fixed, ports_var_t var, mach_msg_type_number_t varCnt, ool_ports_t ool, mach_msg_type_number_t oolCnt, ool_ports_fixed_t oolf, poly_ports_t polys, mach_msg_type_name_t polysPoly, mach_msg_type_number_t polysCnt, mach_port_array_t *got, mach_msg_type_number_t *gotCnt);
 
 /** routine explicit_reply (input.defs:46). */
-kern_return_t explicit_reply(mach_port_t server, mach_port_t reply, mach_msg_type_number_t replyPoly, int x);
+kern_return_t explicit_reply(mach_port_t server, mach_port_t reply, mach_msg_type_name_t replyPoly, int x);
 
 /** simpleroutine with_sreply (input.defs:51). */
 kern_return_t with_sreply(mach_port_t server, mach_port_t reply, int x);

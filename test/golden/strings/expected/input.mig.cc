@@ -60,17 +60,17 @@ kern_return_t lookup(mach_port_t server, name_t name, path_t path, int flags, ti
   tsmig::stubs::put(InP, offsetof(Request, NDR), NDR_record);
   tsmig::stubs::put_bytes(InP, offsetof(Request, name), name, 32);
   {
-    const mach_msg_type_number_t count = tsmig::stubs::put_string(InP, offsetof(Request, path), path, 1024);
+    const mach_msg_type_number_t tsmig_count = tsmig::stubs::put_string(InP, offsetof(Request, path), path, 1024);
     tsmig::stubs::put<mach_msg_type_number_t>(InP, offsetof(Request, pathOffset), 0);
-    tsmig::stubs::put<mach_msg_type_number_t>(InP, offsetof(Request, pathCnt), count);
-    shift += 1024 - tsmig::stubs::round4(count);
+    tsmig::stubs::put<mach_msg_type_number_t>(InP, offsetof(Request, pathCnt), tsmig_count);
+    shift += 1024 - tsmig::stubs::round4(tsmig_count);
   }
   tsmig::stubs::put_member<decltype(Request::flags)>(InP, offsetof(Request, flags) - shift, flags);
   {
-    const mach_msg_type_number_t count = tsmig::stubs::put_string(InP, offsetof(Request, tiny) - shift, tiny, 3);
+    const mach_msg_type_number_t tsmig_count = tsmig::stubs::put_string(InP, offsetof(Request, tiny) - shift, tiny, 3);
     tsmig::stubs::put<mach_msg_type_number_t>(InP, offsetof(Request, tinyOffset) - shift, 0);
-    tsmig::stubs::put<mach_msg_type_number_t>(InP, offsetof(Request, tinyCnt) - shift, count);
-    shift += 4 - tsmig::stubs::round4(count);
+    tsmig::stubs::put<mach_msg_type_number_t>(InP, offsetof(Request, tinyCnt) - shift, tsmig_count);
+    shift += 4 - tsmig::stubs::round4(tsmig_count);
   }
   tsmig::stubs::put_bytes(InP, offsetof(Request, label) - shift, label, 7);
   Mess.In.Head.msgh_bits = MACH_MSGH_BITS(19, MACH_MSG_TYPE_MAKE_SEND_ONCE);
@@ -109,10 +109,10 @@ kern_return_t log_line(mach_port_t server, path_t line)
   uint32_t shift = 0;
   tsmig::stubs::put(InP, offsetof(Request, NDR), NDR_record);
   {
-    const mach_msg_type_number_t count = tsmig::stubs::put_string(InP, offsetof(Request, line), line, 1024);
+    const mach_msg_type_number_t tsmig_count = tsmig::stubs::put_string(InP, offsetof(Request, line), line, 1024);
     tsmig::stubs::put<mach_msg_type_number_t>(InP, offsetof(Request, lineOffset), 0);
-    tsmig::stubs::put<mach_msg_type_number_t>(InP, offsetof(Request, lineCnt), count);
-    shift += 1024 - tsmig::stubs::round4(count);
+    tsmig::stubs::put<mach_msg_type_number_t>(InP, offsetof(Request, lineCnt), tsmig_count);
+    shift += 1024 - tsmig::stubs::round4(tsmig_count);
   }
   Mess.In.Head.msgh_bits = MACH_MSGH_BITS(19, 0);
   Mess.In.Head.msgh_size = (mach_msg_size_t)(sizeof(Request) - shift);
@@ -165,10 +165,10 @@ void _Xlookup(mach_msg_header_t *InHeadP, mach_msg_header_t *OutHeadP)
   tsmig::stubs::put(OutP, offsetof(Reply, NDR), NDR_record);
   tsmig::stubs::put<kern_return_t>(OutP, offsetof(Reply, RetCode), KERN_SUCCESS);
   {
-    const mach_msg_type_number_t count = tsmig::stubs::put_string(OutP, offsetof(Reply, found), found, 1024);
+    const mach_msg_type_number_t tsmig_count = tsmig::stubs::put_string(OutP, offsetof(Reply, found), found, 1024);
     tsmig::stubs::put<mach_msg_type_number_t>(OutP, offsetof(Reply, foundOffset), 0);
-    tsmig::stubs::put<mach_msg_type_number_t>(OutP, offsetof(Reply, foundCnt), count);
-    shift += 1024 - tsmig::stubs::round4(count);
+    tsmig::stubs::put<mach_msg_type_number_t>(OutP, offsetof(Reply, foundCnt), tsmig_count);
+    shift += 1024 - tsmig::stubs::round4(tsmig_count);
   }
   tsmig::stubs::put_bytes(OutP, offsetof(Reply, code) - shift, &code, 4);
   OutHeadP->msgh_size = (mach_msg_size_t)(sizeof(Reply) - shift);
