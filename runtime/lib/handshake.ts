@@ -320,6 +320,9 @@ function stdioArray(stdio: StdioOptions | undefined): unknown[] {
  * (TSMIG_HANDSHAKE_CHECK_IN_DENIED: give a sandboxed macOS app a
  * `servicePrefix` it may use) or spawn() itself throws — moved rights are
  * destroyed then. While the claim is pending the event loop stays alive.
+ * Claims are answered on the event loop: children spawned in one burst
+ * wait until it is free again (spawn() itself is synchronous), within their
+ * own claim timeout (30 s by default).
  * The claimant must be the spawned process itself (exec is fine, a fork is
  * not): with `shell: true` the shell must exec the command.
  */

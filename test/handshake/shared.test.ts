@@ -27,6 +27,8 @@ import {
 // Read when a parent (a native process, or this thread's rendezvous for PREFIX) is made.
 process.env.TSMIG_HANDSHAKE_SHARED_RENDEZVOUS = '1';
 const PREFIX = 'org.tsmig.test.shared';
+// Spawned in one tick, children wait for the parent's loop: a liveness bound, not a measurement.
+const CLAIM_PATIENCE_MS = 120_000;
 const linux = process.platform === 'linux';
 
 let claimer = '';
@@ -90,11 +92,11 @@ describe.skipIf(!linux)('one rendezvous for every child (Linux running the macOS
     const controls = Array.from({ length: 10 }, () => allocatePort());
     const spawned = await Promise.all(
       controls.map((control, i) =>
-        spawnWithPorts(process.execPath, [CHILD, 'tagged', String(i)], {
+        spawnWithPorts(process.execPath, [CHILD, 'tagged', String(i), String(CLAIM_PATIENCE_MS)], {
           ports: { control, tag: control },
           stdio: ['ignore', 'inherit', 'inherit'],
           servicePrefix: PREFIX,
-          claimTimeout: 120_000,
+          claimTimeout: CLAIM_PATIENCE_MS,
         }),
       ),
     );

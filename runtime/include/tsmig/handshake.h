@@ -18,7 +18,12 @@
  *     a random token. No special-port swapping around fork().
  * Either way the parent answers only a claim whose sender (the pid in the
  * kernel's audit trailer) is the child it spawned for those ports, and only
- * once. It refuses everything else with an error reply, and keeps the ports.
+ * once (on Linux the child's rendezvous port is destroyed as the answer
+ * leaves). It refuses everything else with an error reply, and keeps the
+ * ports. The claimant must be the spawned process itself (exec is fine, a
+ * fork is not). Trust: processes of the same user are kept out even when
+ * they copy the variable or steal the descriptor; on Linux a process with
+ * CAP_SYS_ADMIN can forge its credentials, as it can do anything else.
  *
  * The claim and its answer are Mach messages (Apple's 64-bit layout, packed
  * to 4 bytes):

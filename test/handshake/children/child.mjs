@@ -8,8 +8,9 @@
 //   wait-then-exchange  waits for a line on stdin, then does `exchange`
 //   exit <code>      exits without claiming
 //   idle             never claims (stays alive until killed)
-//   tagged <i>       claims offering "inbox"; sends i to "control" (id 100) and
-//                    "tag" (id 101); answers 200 on inbox with 201 on control
+//   tagged <i> [ms]  claims offering "inbox" (waiting ms for the answer);
+//                    sends i to "control" (id 100) and "tag" (id 101); answers
+//                    200 on inbox with 201 on control
 //   grandchildren    starts a `report` grandchild with the TSMIG_HANDSHAKE it was
 //                    started with put back, claims, then starts two more — one
 //                    with its own environment, one with the variable put back —
@@ -116,9 +117,12 @@ const modes = {
     setInterval(() => {}, 1 << 30);
   },
 
-  async tagged(index) {
+  async tagged(index, timeout) {
     const inbox = allocatePort();
-    const { control, tag } = await claimParentPorts({ ports: { inbox } });
+    const { control, tag } = await claimParentPorts({
+      ports: { inbox },
+      timeout: Number(timeout ?? 30_000),
+    });
     await control.send({ id: 100, body: text(index) });
     await tag.send({ id: 101, body: text(index) });
     const request = await inbox.receive({ timeout: 20_000 });
