@@ -47,7 +47,9 @@ export function buildExample(dir) {
 
   const programs = readdirSync(dir).filter((f) => f.endsWith('.cc'));
   if (programs.length === 0) return;
-  const flags = step(dir, 'tsmig native-flags --build', node, [tsmigBin, 'native-flags', '--build']).trim().split(/\s+/);
+  const flags = step(dir, 'tsmig native-flags --build', node, [tsmigBin, 'native-flags', '--build'])
+    .trim()
+    .split(/\s+/);
   const stubs = readdirSync(join(dir, 'generated'))
     .filter((f) => f.endsWith('.cc'))
     .map((f) => join('generated', f));
@@ -73,7 +75,9 @@ export function buildExample(dir) {
       ...stubs,
       ...flags,
     ];
-    const shownFlags = args.map((a) => (flags.includes(a) ? null : shellWord(a))).filter((a) => a !== null);
+    const shownFlags = args
+      .map((a) => (flags.includes(a) ? null : shellWord(a)))
+      .filter((a) => a !== null);
     step(dir, `${cxx} ${shownFlags.join(' ')} $(tsmig native-flags)`, cxx, args);
   }
 }
@@ -81,7 +85,9 @@ export function buildExample(dir) {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const dir = process.argv[2];
   if (dir === undefined || !existsSync(join(dir, 'tsmig.config.json'))) {
-    process.stderr.write('usage: node examples/build.mjs EXAMPLE_DIR (a folder with a tsmig.config.json)\n');
+    process.stderr.write(
+      'usage: node examples/build.mjs EXAMPLE_DIR (a folder with a tsmig.config.json)\n',
+    );
     process.exit(2);
   }
   buildExample(resolve(dir));

@@ -115,13 +115,18 @@ function keyPosition(text: string, key: string): { line: number; column: number 
  * a key tsmig does not know (a typo would otherwise be ignored), or a value
  * of the wrong shape.
  */
-export function loadConfig(path: string, displayName: string = path): LoadedConfig | { error: string } {
+export function loadConfig(
+  path: string,
+  displayName: string = path,
+): LoadedConfig | { error: string } {
   const file = resolve(path);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    return { error: `${displayName}: error: cannot read the config file (${(error as NodeJS.ErrnoException).code ?? error})` };
+    return {
+      error: `${displayName}: error: cannot read the config file (${(error as NodeJS.ErrnoException).code ?? error})`,
+    };
   }
   let json: unknown;
   try {
@@ -145,7 +150,8 @@ export function loadConfig(path: string, displayName: string = path): LoadedConf
       };
     }
     const problem = check(value);
-    if (problem !== undefined) return { error: `${displayName}:${line}:${column}: error: "${key}" ${problem}` };
+    if (problem !== undefined)
+      return { error: `${displayName}:${line}:${column}: error: "${key}" ${problem}` };
   }
   return { path: file, dir: dirname(file), config: json as TsmigConfig };
 }
@@ -182,7 +188,10 @@ export function globToRegExp(pattern: string): RegExp {
       if (end < 0) {
         source += '\\[';
       } else {
-        const body = pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\');
+        const body = pattern
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\');
         source += `[${body}]`;
         i = end;
       }

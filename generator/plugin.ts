@@ -49,11 +49,18 @@ function fileOf(id: string): string {
 }
 
 /** The preprocessor options and dialect for one .defs file: its config, then the plugin's options. */
-function settingsFor(file: string, options: TsmigPluginOptions): { preprocess: PreprocessOptions; dialect: Dialect } | { error: string } {
+function settingsFor(
+  file: string,
+  options: TsmigPluginOptions,
+): { preprocess: PreprocessOptions; dialect: Dialect } | { error: string } {
   let config: TsmigConfig = {};
   let base = process.cwd();
   const configPath =
-    options.config === false ? undefined : options.config !== undefined ? resolve(options.config) : findConfigFile(dirname(file));
+    options.config === false
+      ? undefined
+      : options.config !== undefined
+        ? resolve(options.config)
+        : findConfigFile(dirname(file));
   if (configPath !== undefined) {
     const loaded = loadConfig(configPath);
     if ('error' in loaded) return { error: loaded.error };
@@ -63,8 +70,14 @@ function settingsFor(file: string, options: TsmigPluginOptions): { preprocess: P
   const defines = { ...config.defines, ...options.defines };
   return {
     preprocess: {
-      includePaths: [...(options.includeDirs ?? []).map((d) => resolve(d)), ...(config.includeDirs ?? []).map((d) => resolve(base, d))],
-      defines: Object.entries(defines).map(([name, value]): [string, string] => [name, value === true ? '1' : String(value)]),
+      includePaths: [
+        ...(options.includeDirs ?? []).map((d) => resolve(d)),
+        ...(config.includeDirs ?? []).map((d) => resolve(base, d)),
+      ],
+      defines: Object.entries(defines).map(([name, value]): [string, string] => [
+        name,
+        value === true ? '1' : String(value),
+      ]),
       undefines: [...(config.undefines ?? []), ...(options.undefines ?? [])],
       target: options.target ?? config.target ?? 'x86_64',
       undef: config.undef === true,
@@ -80,43 +93,54 @@ function displayPath(file: string): string {
 }
 
 /** The plugin, for every bundler unplugin supports; use `.vite()`, `.rollup()`, `.esbuild()` or `.webpack()`. */
-export const tsmig: UnpluginInstance<TsmigPluginOptions | undefined, false> = createUnplugin<TsmigPluginOptions | undefined, false>(
-  (rawOptions) => {
-    const options = rawOptions ?? {};
-    return {
-      name: 'tsmig',
-      enforce: 'pre',
-      loadInclude: isDefs,
-      async load(id) {
-        if (!isDefs(id)) return null;
-        const file = resolve(fileOf(id));
-        const framework = this.getNativeBuildContext?.().framework;
-        // Each bundler reports a plugin error its own way; all of them get the full text.
-        const fail = (message: string, loc?: { file: string; line: number; column: number }) => {
-          // webpack: a thrown error is the module's build error (emitError would let the build go on); its stack is noise.
-          if (framework === 'webpack') throw Object.assign(new Error(message), { hideStack: true });
-          // Rollup and Vite throw here; esbuild records it and fails the build when load returns.
-          this.error({ message, id: file, loc });
-          return { code: '' };
-        };
-        const settings = settingsFor(file, options);
-        if ('error' in settings) return fail(settings.error);
-        const result = await generateFile(file, { ...settings, languages: ['ts'], declarations: options.dts !== false });
-        for (const dependency of result.dependencies) this.addWatchFile(dependency);
-        if (result.files === null) {
-          const errors = result.diagnostics.filter((d) => d.severity === 'error');
-          const first = errors[0]?.loc;
-          const text = formatDiagnostics(errors, result.sources.lookup, { color: false, displayPath }).trimEnd();
-          // Bundlers count columns from 0.
-          return fail(text, first && { file: resolve(first.file), line: first.line, column: first.column - 1 });
-        }
-        if (result.declarations !== undefined) writeFileAtomic(`${file}.d.ts`, result.declarations);
-        const stubs = result.files.get(`${baseNameOf(file)}.ts`)!;
-        return { code: javascriptOf(stubs, `${baseNameOf(file)}.ts`), map: null };
-      },
-    };
-  },
-);
+export const tsmig: UnpluginInstance<TsmigPluginOptions | undefined, false> = createUnplugin<
+  TsmigPluginOptions | undefined,
+  false
+>((rawOptions) => {
+  const options = rawOptions ?? {};
+  return {
+    name: 'tsmig',
+    enforce: 'pre',
+    loadInclude: isDefs,
+    async load(id) {
+      if (!isDefs(id)) return null;
+      const file = resolve(fileOf(id));
+      const framework = this.getNativeBuildContext?.().framework;
+      // Each bundler reports a plugin error its own way; all of them get the full text.
+      const fail = (message: string, loc?: { file: string; line: number; column: number }) => {
+        // webpack: a thrown error is the module's build error (emitError would let the build go on); its stack is noise.
+        if (framework === 'webpack') throw Object.assign(new Error(message), { hideStack: true });
+        // Rollup and Vite throw here; esbuild records it and fails the build when load returns.
+        this.error({ message, id: file, loc });
+        return { code: '' };
+      };
+      const settings = settingsFor(file, options);
+      if ('error' in settings) return fail(settings.error);
+      const result = await generateFile(file, {
+        ...settings,
+        languages: ['ts'],
+        declarations: options.dts !== false,
+      });
+      for (const dependency of result.dependencies) this.addWatchFile(dependency);
+      if (result.files === null) {
+        const errors = result.diagnostics.filter((d) => d.severity === 'error');
+        const first = errors[0]?.loc;
+        const text = formatDiagnostics(errors, result.sources.lookup, {
+          color: false,
+          displayPath,
+        }).trimEnd();
+        // Bundlers count columns from 0.
+        return fail(
+          text,
+          first && { file: resolve(first.file), line: first.line, column: first.column - 1 },
+        );
+      }
+      if (result.declarations !== undefined) writeFileAtomic(`${file}.d.ts`, result.declarations);
+      const stubs = result.files.get(`${baseNameOf(file)}.ts`)!;
+      return { code: javascriptOf(stubs, `${baseNameOf(file)}.ts`), map: null };
+    },
+  };
+});
 
 /** The Vite plugin: `plugins: [vite()]` in vite.config. */
 export const vite = tsmig.vite;

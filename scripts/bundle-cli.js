@@ -17,7 +17,9 @@ let esbuild;
 try {
   esbuild = await import('esbuild');
 } catch {
-  process.stderr.write('bundle-cli: esbuild is not installed; tsmig check will load its modules one by one\n');
+  process.stderr.write(
+    'bundle-cli: esbuild is not installed; tsmig check will load its modules one by one\n',
+  );
   process.exit(0);
 }
 

@@ -6,7 +6,9 @@ import { MachError, spawnWithPorts } from 'tsmig';
 import { CalcClient } from './generated/calc.js';
 
 const serverScript = fileURLToPath(new URL('server.js', import.meta.url));
-const { child, ports } = await spawnWithPorts(process.execPath, [serverScript], { stdio: 'inherit' });
+const { child, ports } = await spawnWithPorts(process.execPath, [serverScript], {
+  stdio: 'inherit',
+});
 const calc = new CalcClient(ports.calc);
 
 console.log(`node client: 2 + 3 = ${await calc.add(2, 3)}`);

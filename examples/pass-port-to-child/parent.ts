@@ -19,7 +19,9 @@ const server = serveCallback(callback, {
 const native = process.argv.includes('--native');
 const childProgram = fileURLToPath(new URL(native ? 'native-child' : 'child.js', import.meta.url));
 const [command, args] = native ? [childProgram, []] : [process.execPath, [childProgram]];
-console.log(`parent ${process.pid}: spawning a ${native ? 'C++' : 'Node'} child with a send right to port "callback"`);
+console.log(
+  `parent ${process.pid}: spawning a ${native ? 'C++' : 'Node'} child with a send right to port "callback"`,
+);
 const { child } = await spawnWithPorts(command, args, { ports: { callback }, stdio: 'inherit' });
 
 const [code] = await once(child, 'exit');

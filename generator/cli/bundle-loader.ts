@@ -60,7 +60,8 @@ export function loadCheckBundle(): LoadedCheckBundle | undefined {
   }
   const loaded = load(cachedData);
   if (loaded === undefined) return undefined;
-  const cache = cachedData === undefined ? 'none' : loaded.script.cachedDataRejected ? 'rejected' : 'used';
+  const cache =
+    cachedData === undefined ? 'none' : loaded.script.cachedDataRejected ? 'rejected' : 'used';
   return { bundle: loaded.bundle, cache };
 }
 

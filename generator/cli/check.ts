@@ -34,10 +34,23 @@ ${FRONT_END_HELP}
 /** One pass over every input; prints the diagnostics. */
 function checkOnce(args: string[], io: CliIO): WatchedBuild {
   const cmd = parseCommandLine(args, { flags: ['--watch'], values: PROJECT_VALUES, minFiles: 0 });
-  if ('error' in cmd) return { code: usageError('check', cmd.error, io), files: [], dirs: [], outputs: [], summary: '' };
+  if ('error' in cmd)
+    return {
+      code: usageError('check', cmd.error, io),
+      files: [],
+      dirs: [],
+      outputs: [],
+      summary: '',
+    };
   const project = resolveProject(cmd, io);
   if ('usage' in project)
-    return { code: usageError('check', project.usage, io), files: [], dirs: [], outputs: [], summary: '' };
+    return {
+      code: usageError('check', project.usage, io),
+      files: [],
+      dirs: [],
+      outputs: [],
+      summary: '',
+    };
   if ('error' in project) {
     io.stderr(`${project.error}\n`);
     return { code: 1, files: [], dirs: [io.cwd], outputs: [], summary: 'cannot start' };

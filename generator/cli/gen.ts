@@ -77,12 +77,17 @@ class SetupError extends Error {
 function configFileOf(args: string[], io: CliIO): string | undefined {
   const at = args.findIndex((a) => a === '--config' || a.startsWith('--config='));
   if (at < 0) return findConfigFile(io.cwd);
-  const value = args[at].startsWith('--config=') ? args[at].slice('--config='.length) : args[at + 1];
+  const value = args[at].startsWith('--config=')
+    ? args[at].slice('--config='.length)
+    : args[at + 1];
   return value === undefined ? undefined : resolve(io.cwd, value);
 }
 
 /** Resolves the project and the languages, or throws SetupError. */
-async function setUp(req: GenRequest, io: CliIO): Promise<{ project: Project; languages: string[] }> {
+async function setUp(
+  req: GenRequest,
+  io: CliIO,
+): Promise<{ project: Project; languages: string[] }> {
   const cmd = parseCommandLine(req.args, {
     flags: ['--watch', '--dts-only', '--verbose'],
     values: [...PROJECT_VALUES, '--out', '--lang'],
@@ -93,7 +98,8 @@ async function setUp(req: GenRequest, io: CliIO): Promise<{ project: Project; la
   if ('usage' in project) throw new SetupError(project.usage, 2);
   if ('error' in project) throw new SetupError(project.error, 1);
   if (req.dtsOnly) {
-    if (cmd.values.has('--lang')) throw new SetupError('--dts-only writes declarations only: drop --lang', 2);
+    if (cmd.values.has('--lang'))
+      throw new SetupError('--dts-only writes declarations only: drop --lang', 2);
     return { project, languages: [] };
   }
   if (project.outDir === undefined || cmd.values.get('--out') === '')
@@ -102,7 +108,10 @@ async function setUp(req: GenRequest, io: CliIO): Promise<{ project: Project; la
   const languages = project.languages ?? known;
   const unknown = languages.filter((l) => !known.includes(l));
   if (unknown.length > 0 || languages.length === 0)
-    throw new SetupError(`unknown language '${unknown[0] ?? ''}': expected a comma-separated list of ${known.join(', ')}`, 2);
+    throw new SetupError(
+      `unknown language '${unknown[0] ?? ''}': expected a comma-separated list of ${known.join(', ')}`,
+      2,
+    );
   const bases = project.files.map(baseNameOf);
   const clash = bases.find((b, i) => bases.indexOf(b) !== i);
   if (clash !== undefined) throw new SetupError(`two input files would both write ${clash}.*`, 2);
@@ -116,17 +125,31 @@ async function build(req: GenRequest, io: CliIO): Promise<WatchedBuild> {
     setup = await setUp(req, io);
   } catch (error) {
     if (!(error instanceof SetupError)) throw error;
-    io.stderr(error.code === 2 ? `tsmig gen: ${error.message}\n(see tsmig gen --help)\n` : `${error.message}\n`);
+    io.stderr(
+      error.code === 2
+        ? `tsmig gen: ${error.message}\n(see tsmig gen --help)\n`
+        : `${error.message}\n`,
+    );
     // Under --watch: any change to the config (or beside it) may fix this.
     const config = configFileOf(req.args, io);
-    return { code: error.code, files: config ? [config] : [], dirs: [io.cwd], outputs: [], summary: 'cannot start' };
+    return {
+      code: error.code,
+      files: config ? [config] : [],
+      dirs: [io.cwd],
+      outputs: [],
+      summary: 'cannot start',
+    };
   }
   const { project, languages } = setup;
   const watchFiles = new Set<string>(project.config ? [project.config.path] : []);
   const outputs: string[] = [];
   const diagnostics: Diagnostic[] = [];
   const sources: SourceSet[] = [];
-  const progress = createProgress(io, project.files.length, project.files.length * Math.max(1, languages.length));
+  const progress = createProgress(
+    io,
+    project.files.length,
+    project.files.length * Math.max(1, languages.length),
+  );
   let written = 0;
   let unchanged = 0;
   let failedFiles = 0;
@@ -168,8 +191,12 @@ async function build(req: GenRequest, io: CliIO): Promise<WatchedBuild> {
     else for (const [path, text] of result.files) put(join(project.outDir!, path))(text);
   }
   const total = written + unchanged;
-  progress.done(`tsmig gen: ${total} files from ${project.files.length} .defs (${written} written, ${unchanged} unchanged)`, total);
-  if (diagnostics.length > 0) io.stderr(formatDiagnostics(diagnostics, lookupIn(sources), diagnosticFormat(io)));
+  progress.done(
+    `tsmig gen: ${total} files from ${project.files.length} .defs (${written} written, ${unchanged} unchanged)`,
+    total,
+  );
+  if (diagnostics.length > 0)
+    io.stderr(formatDiagnostics(diagnostics, lookupIn(sources), diagnosticFormat(io)));
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   return {
     code: failedFiles > 0 || writeFailed ? 1 : 0,
@@ -184,7 +211,11 @@ async function build(req: GenRequest, io: CliIO): Promise<WatchedBuild> {
 }
 
 async function run(args: string[], io: CliIO): Promise<number> {
-  const req: GenRequest = { args, dtsOnly: args.includes('--dts-only'), verbose: args.includes('--verbose') };
+  const req: GenRequest = {
+    args,
+    dtsOnly: args.includes('--dts-only'),
+    verbose: args.includes('--verbose'),
+  };
   if (!args.includes('--watch')) return (await build(req, io)).code;
   // A command line that cannot work never will: report it instead of watching (a bad config may be fixed: watch it).
   try {

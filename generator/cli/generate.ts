@@ -52,7 +52,10 @@ export async function knownLanguages(): Promise<string[]> {
  * throws on user input: a construct a language cannot express is an error
  * diagnostic at its place (or at the start of the file).
  */
-export async function generateFile(file: string, options: GenerateOptions): Promise<GenerateResult> {
+export async function generateFile(
+  file: string,
+  options: GenerateOptions,
+): Promise<GenerateResult> {
   const result = compileDefs({ file }, { ...options.preprocess, dialect: options.dialect });
   const outcome: GenerateResult = {
     diagnostics: [...result.diagnostics],
@@ -63,10 +66,16 @@ export async function generateFile(file: string, options: GenerateOptions): Prom
   if (result.diagnostics.some((d) => d.severity === 'error')) return outcome;
   const { emit, EmitError } = await import('../emit/index.js');
   const baseName = baseNameOf(file);
-  const langs = options.declarations && !options.languages.includes('ts') ? [...options.languages, 'ts'] : options.languages;
+  const langs =
+    options.declarations && !options.languages.includes('ts')
+      ? [...options.languages, 'ts']
+      : options.languages;
   let files: Map<string, string>;
   try {
-    files = await emit({ ir: result.ir, layouts: result.layouts, baseName, sourceName: basename(file) }, langs);
+    files = await emit(
+      { ir: result.ir, layouts: result.layouts, baseName, sourceName: basename(file) },
+      langs,
+    );
   } catch (error) {
     if (!(error instanceof EmitError)) throw error;
     outcome.diagnostics.push({

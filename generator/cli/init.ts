@@ -69,7 +69,9 @@ async function run(args: string[], io: CliIO): Promise<number> {
   ];
   const existing = files.filter(([name]) => existsSync(join(io.cwd, name))).map(([name]) => name);
   if (existing.length > 0) {
-    io.stderr(`tsmig init: ${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''}; nothing written\n`);
+    io.stderr(
+      `tsmig init: ${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''}; nothing written\n`,
+    );
     return 1;
   }
   for (const [name, text] of files) {
@@ -81,5 +83,9 @@ async function run(args: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-const verb: Verb = { summary: 'start a project: tsmig.config.json and an example .defs', usage, run };
+const verb: Verb = {
+  summary: 'start a project: tsmig.config.json and an example .defs',
+  usage,
+  run,
+};
 export default verb;

@@ -9,7 +9,13 @@
 import { resolve } from 'node:path';
 import type { CliIO } from '../cli.js';
 import type { Dialect } from '../check/ir.js';
-import { expandInputs, findConfigFile, loadConfig, shortPath, type LoadedConfig } from '../config.js';
+import {
+  expandInputs,
+  findConfigFile,
+  loadConfig,
+  shortPath,
+  type LoadedConfig,
+} from '../config.js';
 import type { PreprocessOptions } from '../preprocess/index.js';
 import { preprocessOptions, type ParsedCommandLine } from './options.js';
 
@@ -45,7 +51,11 @@ export type ProjectError = { usage: string } | { error: string };
  * Merges `cmd` with the config file. `needFiles` says whether the verb
  * needs at least one input (from FILE operands or the config's inputs).
  */
-export function resolveProject(cmd: ParsedCommandLine, io: CliIO, needFiles = true): Project | ProjectError {
+export function resolveProject(
+  cmd: ParsedCommandLine,
+  io: CliIO,
+  needFiles = true,
+): Project | ProjectError {
   const explicit = cmd.values.get('--config');
   const configPath = explicit !== undefined ? resolve(io.cwd, explicit) : findConfigFile(io.cwd);
   let config: LoadedConfig | undefined;
@@ -62,17 +72,27 @@ export function resolveProject(cmd: ParsedCommandLine, io: CliIO, needFiles = tr
   if (files.length === 0 && c.inputs !== undefined) {
     const expanded = expandInputs(c.inputs, config!.dir);
     if (expanded.errors.length > 0)
-      return { error: expanded.errors.map((e) => `${shortPath(config!.path, io.cwd)}: error: ${e}`).join('\n') };
+      return {
+        error: expanded.errors
+          .map((e) => `${shortPath(config!.path, io.cwd)}: error: ${e}`)
+          .join('\n'),
+      };
     files = expanded.files;
     globDirs = expanded.globDirs;
   }
   if (needFiles && files.length === 0)
-    return { usage: 'no input file (name .defs files, or list them as "inputs" in tsmig.config.json)' };
+    return {
+      usage: 'no input file (name .defs files, or list them as "inputs" in tsmig.config.json)',
+    };
 
   const dialect = cmd.values.get('--dialect') ?? c.dialect ?? 'apple';
-  if (dialect !== 'apple' && dialect !== 'gnu') return { usage: `--dialect ${dialect}: expected apple or gnu` };
+  if (dialect !== 'apple' && dialect !== 'gnu')
+    return { usage: `--dialect ${dialect}: expected apple or gnu` };
 
-  const overridden = new Set([...cmd.frontEnd.defines.map(([name]) => name.replace(/\(.*$/, '')), ...cmd.frontEnd.undefines]);
+  const overridden = new Set([
+    ...cmd.frontEnd.defines.map(([name]) => name.replace(/\(.*$/, '')),
+    ...cmd.frontEnd.undefines,
+  ]);
   const frontEnd = {
     includePaths: [...cmd.frontEnd.includePaths, ...(c.includeDirs ?? []).map(inConfigDir)],
     defines: [
@@ -93,7 +113,12 @@ export function resolveProject(cmd: ParsedCommandLine, io: CliIO, needFiles = tr
     preprocess: preprocessOptions({ ...cmd, files, frontEnd }, io),
     dialect,
     languages: lang !== undefined ? lang.split(',').map((l) => l.trim()) : c.languages,
-    outDir: out !== undefined ? resolve(io.cwd, out) : c.outDir !== undefined ? inConfigDir(c.outDir) : undefined,
+    outDir:
+      out !== undefined
+        ? resolve(io.cwd, out)
+        : c.outDir !== undefined
+          ? inConfigDir(c.outDir)
+          : undefined,
     config,
     globDirs,
   };

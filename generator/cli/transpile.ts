@@ -31,7 +31,11 @@ export function declarationsOf(text: string, fileName: string, sourceName: strin
   const out = ts.transpileDeclaration(text, {
     fileName,
     reportDiagnostics: true,
-    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, removeComments: false },
+    compilerOptions: {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.ESNext,
+      removeComments: false,
+    },
   });
   checkDiagnostics('the declarations', out.diagnostics);
   const body = out.outputText.replace(/^\/\/ @generated[^\n]*\n/, '');

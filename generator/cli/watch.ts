@@ -37,7 +37,11 @@ function clock(): string {
  * Runs `build` now and again after every relevant change until a signal
  * (or `signal`) ends the watch; resolves to 0 then.
  */
-export async function watchLoop(build: () => Promise<WatchedBuild>, io: CliIO, signal?: AbortSignal): Promise<number> {
+export async function watchLoop(
+  build: () => Promise<WatchedBuild>,
+  io: CliIO,
+  signal?: AbortSignal,
+): Promise<number> {
   let watchers: FSWatcher[] = [];
   let last: WatchedBuild | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -96,7 +100,9 @@ export async function watchLoop(build: () => Promise<WatchedBuild>, io: CliIO, s
         last = await build();
         rewatch(last);
         const watched = last.files.length;
-        io.stderr(`[${clock()}] ${last.summary}; watching ${watched} file${watched === 1 ? '' : 's'} for changes\n`);
+        io.stderr(
+          `[${clock()}] ${last.summary}; watching ${watched} file${watched === 1 ? '' : 's'} for changes\n`,
+        );
       } while (dirty);
     } finally {
       building = false;

@@ -7,8 +7,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CONFIG_KEYS, expandInputs, findConfigFile, globToRegExp, loadConfig } from '../../generator/config.js';
+import {
+  CONFIG_KEYS,
+  expandInputs,
+  findConfigFile,
+  globToRegExp,
+  loadConfig,
+} from '../../generator/config.js';
 import { STARTER_CONFIG } from '../../generator/cli/init.js';
+import { languages } from '../../generator/emit/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'tsmig-config-'));
@@ -53,10 +60,21 @@ describe('globToRegExp', () => {
 
 describe('expandInputs', () => {
   it('expands globs and plain paths, sorted and once each; skips node_modules and dot-directories', () => {
-    const d = files('expand', ['defs/a.defs', 'defs/sub/b.defs', 'defs/notes.txt', 'node_modules/x/c.defs', '.hidden/d.defs', 'top.defs']);
+    const d = files('expand', [
+      'defs/a.defs',
+      'defs/sub/b.defs',
+      'defs/notes.txt',
+      'node_modules/x/c.defs',
+      '.hidden/d.defs',
+      'top.defs',
+    ]);
     const r = expandInputs(['**/*.defs', 'top.defs'], d);
     expect(r.errors).toEqual([]);
-    expect(r.files).toEqual([join(d, 'defs/a.defs'), join(d, 'defs/sub/b.defs'), join(d, 'top.defs')]);
+    expect(r.files).toEqual([
+      join(d, 'defs/a.defs'),
+      join(d, 'defs/sub/b.defs'),
+      join(d, 'top.defs'),
+    ]);
     expect(r.globDirs.sort()).toEqual([d, join(d, 'defs'), join(d, 'defs/sub')]);
   });
 
@@ -71,23 +89,34 @@ describe('expandInputs', () => {
 
 describe('loadConfig', () => {
   it('reads a valid file; relative paths resolve against its directory', () => {
-    const path = configFile('{ "inputs": ["x.defs"], "defines": { "A": 1, "B": "two", "C": true }, "dialect": "gnu" }');
+    const path = configFile(
+      '{ "inputs": ["x.defs"], "defines": { "A": 1, "B": "two", "C": true }, "dialect": "gnu" }',
+    );
     const r = loadConfig(path);
-    expect(r).toEqual({ path, dir: dirname(path), config: { inputs: ['x.defs'], defines: { A: 1, B: 'two', C: true }, dialect: 'gnu' } });
+    expect(r).toEqual({
+      path,
+      dir: dirname(path),
+      config: { inputs: ['x.defs'], defines: { A: 1, B: 'two', C: true }, dialect: 'gnu' },
+    });
   });
 
   it.each([
     ['[1]', '1:1: error: the config must be a JSON object'],
     ['{\n  "inputs": []\n}', '2:3: error: "inputs" must not be empty'],
     ['{\n  "inputs": [1]\n}', '2:3: error: "inputs" must be an array of non-empty strings'],
-    ['{ "defines": { "1A": 1 } }', "1:3: error: \"defines\" '1A' is not a macro name"],
-    ['{ "defines": { "A": false } }', "1:3: error: \"defines\" 'A' must be a string, a number or true"],
-    ['{ "undefines": ["A B"] }', "1:3: error: \"undefines\" 'A B' is not a macro name"],
+    ['{ "defines": { "1A": 1 } }', '1:3: error: "defines" \'1A\' is not a macro name'],
+    [
+      '{ "defines": { "A": false } }',
+      '1:3: error: "defines" \'A\' must be a string, a number or true',
+    ],
+    ['{ "undefines": ["A B"] }', '1:3: error: "undefines" \'A B\' is not a macro name'],
     ['{ "target": "ppc" }', '1:3: error: "target" must be "x86_64" or "arm64"'],
     ['{ "outDir": "" }', '1:3: error: "outDir" must be a non-empty string'],
     ['{ "undef": "yes" }', '1:3: error: "undef" must be true or false'],
   ])('%s → %s', (text, message) => {
-    expect(loadConfig(configFile(text), 'tsmig.config.json')).toEqual({ error: `tsmig.config.json:${message}` });
+    expect(loadConfig(configFile(text), 'tsmig.config.json')).toEqual({
+      error: `tsmig.config.json:${message}`,
+    });
   });
 
   it('finds the nearest file upward', () => {
@@ -105,10 +134,16 @@ describe('tsmig.schema.json', () => {
     expect(schema.additionalProperties).toBe(false);
   });
 
+  it("lists the emitter registry's languages", () => {
+    expect(schema.properties.languages.items.enum).toEqual(languages());
+  });
+
   it('has the same enumerations as the validator', () => {
     for (const key of ['dialect', 'target'] as const) {
       for (const value of schema.properties[key].enum) {
-        expect(loadConfig(configFile(JSON.stringify({ [key]: value })))).not.toHaveProperty('error');
+        expect(loadConfig(configFile(JSON.stringify({ [key]: value })))).not.toHaveProperty(
+          'error',
+        );
       }
       expect(loadConfig(configFile(JSON.stringify({ [key]: 'other' })))).toHaveProperty('error');
     }

@@ -24,11 +24,21 @@ function buildCopy(name: string): string {
     recursive: true,
     filter: (src) => !/[/\\](generated|build)$/.test(src),
   });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `example-${name}`, private: true, type: 'module' }));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: `example-${name}`, private: true, type: 'module' }),
+  );
   mkdirSync(join(dir, 'node_modules', '@types'), { recursive: true });
   symlinkSync(root, join(dir, 'node_modules', 'tsmig'), 'dir');
-  symlinkSync(join(root, 'node_modules', '@types', 'node'), join(dir, 'node_modules', '@types', 'node'), 'dir');
-  const r = spawnSync(process.execPath, [join(root, 'examples', 'build.mjs'), dir], { encoding: 'utf8', timeout: 300_000 });
+  symlinkSync(
+    join(root, 'node_modules', '@types', 'node'),
+    join(dir, 'node_modules', '@types', 'node'),
+    'dir',
+  );
+  const r = spawnSync(process.execPath, [join(root, 'examples', 'build.mjs'), dir], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   if (r.status !== 0) throw new Error(`building ${name} failed:\n${r.stdout}${r.stderr}`);
   return dir;
 }
@@ -48,24 +58,27 @@ describe('examples/pass-port-to-child', () => {
   it.each([
     ['a Node child', [], 'Node', 'child', 'hi! I got your port'],
     ['a C++ child', ['--native'], 'C++', 'native child', 'hi! I got your port (from C++)'],
-  ])('the parent hands its port to %s, which calls back over it', (_what, args, kind, childLabel, greeting) => {
-    const r = run(dir, process.execPath, ['build/parent.js', ...args]);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    expect(r.lines).toHaveLength(5);
-    const parentPid = /^parent (\d+): spawning/.exec(r.lines[0])?.[1];
-    const childPid = new RegExp(`^${childLabel} (\\d+): claimed`).exec(r.lines[1])?.[1];
-    expect(parentPid).toBeDefined();
-    expect(childPid).toBeDefined();
-    expect(childPid).not.toBe(parentPid);
-    expect(r.lines).toEqual([
-      `parent ${parentPid}: spawning a ${kind} child with a send right to port "callback"`,
-      `${childLabel} ${childPid}: claimed port "callback" from my parent`,
-      `parent: child ${childPid} called back: "${greeting}"`,
-      `${childLabel} ${childPid}: my parent answered: "hello, child ${childPid}, from your parent ${parentPid}"`,
-      `parent: child ${childPid} exited with code 0`,
-    ]);
-  });
+  ])(
+    'the parent hands its port to %s, which calls back over it',
+    (_what, args, kind, childLabel, greeting) => {
+      const r = run(dir, process.execPath, ['build/parent.js', ...args]);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.lines).toHaveLength(5);
+      const parentPid = /^parent (\d+): spawning/.exec(r.lines[0])?.[1];
+      const childPid = new RegExp(`^${childLabel} (\\d+): claimed`).exec(r.lines[1])?.[1];
+      expect(parentPid).toBeDefined();
+      expect(childPid).toBeDefined();
+      expect(childPid).not.toBe(parentPid);
+      expect(r.lines).toEqual([
+        `parent ${parentPid}: spawning a ${kind} child with a send right to port "callback"`,
+        `${childLabel} ${childPid}: claimed port "callback" from my parent`,
+        `parent: child ${childPid} called back: "${greeting}"`,
+        `${childLabel} ${childPid}: my parent answered: "hello, child ${childPid}, from your parent ${parentPid}"`,
+        `parent: child ${childPid} exited with code 0`,
+      ]);
+    },
+  );
 });
 
 describe('examples/calculator', () => {
@@ -96,12 +109,20 @@ describe('examples/calculator', () => {
 
 describe('npm run demo', () => {
   it('builds and runs pass-port-to-child in this checkout and says so', () => {
-    const r = spawnSync('npm', ['run', '--silent', 'demo'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync('npm', ['run', '--silent', 'demo'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('$ tsmig gen\n');
     expect(r.stdout).toMatch(/\n {2}parent: child \d+ called back: "hi! I got your port"\n/);
-    expect(r.stdout).toMatch(/\n {2}parent: child \d+ called back: "hi! I got your port \(from C\+\+\)"\n/);
-    expect(r.stdout).toMatch(/\nDone\. The code: .*pass-port-to-child\/callback\.defs, parent\.ts, child\.ts, native-child\.cc\n$/);
+    expect(r.stdout).toMatch(
+      /\n {2}parent: child \d+ called back: "hi! I got your port \(from C\+\+\)"\n/,
+    );
+    expect(r.stdout).toMatch(
+      /\nDone\. The code: .*pass-port-to-child\/callback\.defs, parent\.ts, child\.ts, native-child\.cc\n$/,
+    );
   });
 });

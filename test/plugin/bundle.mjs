@@ -74,9 +74,15 @@ async function esbuildRun() {
 
 async function rollupRun() {
   const { rollup, watch } = await import('rollup');
-  const input = { input: resolve(root, 'src/main.js'), external: ['tsmig'], plugins: [tsmig.rollup()] };
+  const input = {
+    input: resolve(root, 'src/main.js'),
+    external: ['tsmig'],
+    plugins: [tsmig.rollup()],
+  };
   const output = { file: out, format: 'es' };
-  const asError = (e) => [{ text: e.message, file: e.loc?.file, line: e.loc?.line, column: e.loc?.column }];
+  const asError = (e) => [
+    { text: e.message, file: e.loc?.file, line: e.loc?.line, column: e.loc?.column },
+  ];
   if (!watching) {
     try {
       const bundle = await rollup(input);
@@ -108,10 +114,15 @@ async function viteRun() {
       outDir,
       emptyOutDir: false,
       watch: watching ? {} : null,
-      rollupOptions: { external: ['tsmig'], output: { entryFileNames: `${bundler}.mjs`, format: 'es' } },
+      rollupOptions: {
+        external: ['tsmig'],
+        output: { entryFileNames: `${bundler}.mjs`, format: 'es' },
+      },
     },
   };
-  const asError = (e) => [{ text: e.message, file: e.loc?.file, line: e.loc?.line, column: e.loc?.column }];
+  const asError = (e) => [
+    { text: e.message, file: e.loc?.file, line: e.loc?.line, column: e.loc?.column },
+  ];
   if (!watching) {
     try {
       await build(config);
@@ -137,7 +148,13 @@ async function webpackRun() {
     entry: './src/main.js',
     target: 'node20',
     experiments: { outputModule: true },
-    output: { path: outDir, filename: `${bundler}.mjs`, module: true, chunkFormat: 'module', library: { type: 'module' } },
+    output: {
+      path: outDir,
+      filename: `${bundler}.mjs`,
+      module: true,
+      chunkFormat: 'module',
+      library: { type: 'module' },
+    },
     externalsType: 'module',
     externals: { tsmig: 'tsmig' },
     optimization: { minimize: false },
@@ -148,11 +165,18 @@ async function webpackRun() {
     const errors = error
       ? [{ text: error.message }]
       : stats.hasErrors()
-        ? stats.toJson({ all: false, errors: true }).errors.map((e) => ({ text: e.message, file: e.moduleName }))
+        ? stats
+            .toJson({ all: false, errors: true })
+            .errors.map((e) => ({ text: e.message, file: e.moduleName }))
         : [];
-    settled(errors, () => new Promise((done) => (watching ? watcher.close(done) : compiler.close(done))));
+    settled(
+      errors,
+      () => new Promise((done) => (watching ? watcher.close(done) : compiler.close(done))),
+    );
   };
-  const watcher = watching ? compiler.watch({ aggregateTimeout: 50 }, handle) : compiler.run(handle);
+  const watcher = watching
+    ? compiler.watch({ aggregateTimeout: 50 }, handle)
+    : compiler.run(handle);
 }
 
 const runners = { esbuild: esbuildRun, rollup: rollupRun, vite: viteRun, webpack: webpackRun };

@@ -8,7 +8,16 @@
 // watch mode, and that the written calc.defs.d.ts types the import.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -39,11 +48,20 @@ function project(name: string): string {
 }
 
 /** Runs bundle.mjs; calls `onEvent` for each event line; resolves with every event when it exits. */
-function bundle(bundler: Bundler, dir: string, watch: boolean, onEvent?: (e: BundleEvent, n: number) => void): Promise<BundleEvent[]> {
-  const child = spawn(process.execPath, [join(here, 'bundle.mjs'), bundler, dir, ...(watch ? ['--watch'] : [])], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function bundle(
+  bundler: Bundler,
+  dir: string,
+  watch: boolean,
+  onEvent?: (e: BundleEvent, n: number) => void,
+): Promise<BundleEvent[]> {
+  const child = spawn(
+    process.execPath,
+    [join(here, 'bundle.mjs'), bundler, dir, ...(watch ? ['--watch'] : [])],
+    {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const events: BundleEvent[] = [];
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
@@ -55,7 +73,9 @@ function bundle(bundler: Bundler, dir: string, watch: boolean, onEvent?: (e: Bun
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill();
-      reject(new Error(`${bundler} did not finish; events ${JSON.stringify(events)}; stderr ${stderr}`));
+      reject(
+        new Error(`${bundler} did not finish; events ${JSON.stringify(events)}; stderr ${stderr}`),
+      );
     }, 50_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
@@ -77,7 +97,11 @@ describe.each(BUNDLERS)('tsmig/plugin with %s', (bundler) => {
     const dir = project(`${bundler}-ok`);
     const events = await bundle(bundler, dir, false);
     expect(events).toEqual([{ event: 'built', out: join(dir, 'dist', `${bundler}.mjs`) }]);
-    const run = spawnSync(process.execPath, [events[0].out!], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+    const run = spawnSync(process.execPath, [events[0].out!], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe('2 + 3 = 5\n');
     expect(run.status).toBe(0);
@@ -114,7 +138,10 @@ describe.each(BUNDLERS)('tsmig/plugin with %s', (bundler) => {
     const events = await bundle(bundler, dir, true, (event, n) => {
       // After the first build, move the subsystem's base: every message id in the bundle changes.
       if (n === 1 && event.event === 'built') {
-        writeFileSync(types, readFileSync(types, 'utf8').replace('CALC_BASE 4000', 'CALC_BASE 4500'));
+        writeFileSync(
+          types,
+          readFileSync(types, 'utf8').replace('CALC_BASE 4000', 'CALC_BASE 4500'),
+        );
       }
     });
     expect(events.map((e) => e.event)).toEqual(['built', 'built']);
@@ -128,6 +155,21 @@ describe('calc.defs.d.ts', () => {
   it('types `import … from "./calc.defs"` for tsc (moduleResolution bundler), and catches misuse', async () => {
     const dir = project('types');
     await bundle('esbuild', dir, false);
+    // A TypeScript module of the project using the import's types (strict mode).
+    writeFileSync(
+      join(dir, 'src', 'typed.ts'),
+      [
+        "import { allocatePort } from 'tsmig';",
+        "import { CalcClient, serveCalc, type CalcServer } from './calc.defs';",
+        '',
+        'const impl: CalcServer = { add: (a: number, b: number) => a + b };',
+        'const port = allocatePort();',
+        'serveCalc(port, impl);',
+        'const sum: Promise<number> = new CalcClient(port.makeSendRight()).add(2, 3);',
+        'void sum;',
+        '',
+      ].join('\n'),
+    );
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
     const good = spawnSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' });
     expect(good.stdout).toBe('');
@@ -137,7 +179,9 @@ describe('calc.defs.d.ts', () => {
       "import { CalcClient } from './calc.defs';\ndeclare const client: CalcClient;\nvoid client.add('2', 3);\n",
     );
     const bad = spawnSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' });
-    expect(bad.stdout).toContain("src/misuse.ts(3,17): error TS2345: Argument of type 'string' is not assignable to parameter of type 'number'.");
+    expect(bad.stdout).toContain(
+      "src/misuse.ts(3,17): error TS2345: Argument of type 'string' is not assignable to parameter of type 'number'.",
+    );
     expect(bad.status).not.toBe(0);
   });
 });
