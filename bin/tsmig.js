@@ -5,6 +5,12 @@
 // other command loads the CLI's modules.
 const args = process.argv.slice(2);
 
+// A reader that stops early (`tsmig inspect --json | head`) is not an error: stop writing, quietly.
+process.stdout.on('error', (err) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit();
+});
+
 async function run() {
   if (args[0] === 'check' && !process.env.TSMIG_NO_BUNDLE) {
     const { loadCheckBundle } = await import('../dist/generator/cli/bundle-loader.js');

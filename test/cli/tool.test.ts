@@ -326,6 +326,23 @@ describe('tsmig (spawned)', () => {
     expect(readdirSync(join(d, 'o2'))).toEqual(['beta.ts']);
   });
 
+  it('a reader that stops early (| head) ends tsmig quietly', () => {
+    // Far more JSON than a pipe buffers, so tsmig is still writing when head exits.
+    const routines = Array.from(
+      { length: 300 },
+      (_, i) => `routine r${i}(server: mach_port_t; a: int; out b: int);`,
+    );
+    const d = dir('epipe', { 'big.defs': `${TYPES}subsystem big BASE;\n${routines.join('\n')}\n` });
+    const script = `'${process.execPath}' '${bin}' inspect --json big.defs | head -c 10 >/dev/null; echo "status \${PIPESTATUS[0]}" >&2`;
+    const r = spawnSync('bash', ['-c', script], {
+      cwd: d,
+      env: cleanEnv(),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stderr).toBe('status 0\n');
+  });
+
   it('a bad config is an error at its file:line:col (exit 1)', () => {
     const unknown = dir('config-bad', {
       'tsmig.config.json': '{\n  "inputs": ["a.defs"],\n  "outdir": "x"\n}\n',
