@@ -17,6 +17,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'tsmig-examples-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+/** Building an example compiles C++ with -O2: minutes on a loaded 2-CPU machine, so its hooks get this long. */
+const BUILD_TIMEOUT = 300_000;
+
 /** A user project holding a copy of examples/NAME, built; returns its directory. */
 function buildCopy(name: string): string {
   const dir = join(work, name);
@@ -53,7 +56,7 @@ describe('examples/pass-port-to-child', () => {
   let dir: string;
   beforeAll(() => {
     dir = buildCopy('pass-port-to-child');
-  });
+  }, BUILD_TIMEOUT);
 
   it.each([
     ['a Node child', [], 'Node', 'child', 'hi! I got your port'],
@@ -85,7 +88,7 @@ describe('examples/calculator', () => {
   let dir: string;
   beforeAll(() => {
     dir = buildCopy('calculator');
-  });
+  }, BUILD_TIMEOUT);
 
   it.each([
     ['the Node client', process.execPath, () => ['build/client.js'], 'node client'],
@@ -108,21 +111,25 @@ describe('examples/calculator', () => {
 });
 
 describe('npm run demo', () => {
-  it('builds and runs pass-port-to-child in this checkout and says so', () => {
-    const r = spawnSync('npm', ['run', '--silent', 'demo'], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 300_000,
-    });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    expect(r.stdout).toContain('$ tsmig gen\n');
-    expect(r.stdout).toMatch(/\n {2}parent: child \d+ called back: "hi! I got your port"\n/);
-    expect(r.stdout).toMatch(
-      /\n {2}parent: child \d+ called back: "hi! I got your port \(from C\+\+\)"\n/,
-    );
-    expect(r.stdout).toMatch(
-      /\nDone\. The code: .*pass-port-to-child\/callback\.defs, parent\.ts, child\.ts, native-child\.cc\n$/,
-    );
-  });
+  it(
+    'builds and runs pass-port-to-child in this checkout and says so',
+    () => {
+      const r = spawnSync('npm', ['run', '--silent', 'demo'], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('$ tsmig gen\n');
+      expect(r.stdout).toMatch(/\n {2}parent: child \d+ called back: "hi! I got your port"\n/);
+      expect(r.stdout).toMatch(
+        /\n {2}parent: child \d+ called back: "hi! I got your port \(from C\+\+\)"\n/,
+      );
+      expect(r.stdout).toMatch(
+        /\nDone\. The code: .*pass-port-to-child\/callback\.defs, parent\.ts, child\.ts, native-child\.cc\n$/,
+      );
+    },
+    BUILD_TIMEOUT,
+  );
 });

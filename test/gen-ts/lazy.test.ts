@@ -38,5 +38,7 @@ it.each(['check', 'inspect', 'parse', 'preprocess'])('tsmig %s loads no code gen
 it('tsmig gen loads the emitters only when it runs', () => {
   const graph = [...staticGraph(join(repoRoot, 'generator', 'cli', 'gen.ts'))];
   expect(graph.filter((m) => /ts-morph|prettier|generator\/emit\//.test(m))).toEqual([]);
-  expect(readFileSync(join(repoRoot, 'generator', 'cli', 'gen.ts'), 'utf8')).toMatch(/await import\('\.\.\/emit\/index\.js'\)/);
+  // The emitters come in through a dynamic import somewhere in gen's graph (generator/cli/generate.ts today).
+  const lazy = graph.filter((m) => !m.startsWith('package:') && /await import\('\.\.\/emit\/index\.js'\)/.test(readFileSync(m, 'utf8')));
+  expect(lazy.length).toBeGreaterThan(0);
 });
