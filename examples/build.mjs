@@ -50,13 +50,18 @@ export function buildExample(dir) {
   const flags = step(dir, 'tsmig native-flags --build', node, [tsmigBin, 'native-flags', '--build'])
     .trim()
     .split(/\s+/);
-  const stubs = readdirSync(join(dir, 'generated'))
-    .filter((f) => f.endsWith('.cc'))
-    .map((f) => join('generated', f));
+  const generated = readdirSync(join(dir, 'generated')).filter((f) => f.endsWith('.cc'));
+  // The C++ stubs come in two sides, calc.mig.cc (client) and calc.server.mig.cc (server), as with MIG.
+  const sides = {
+    client: generated.filter((f) => !f.endsWith('.server.mig.cc')).map((f) => join('generated', f)),
+    server: generated.filter((f) => f.endsWith('.server.mig.cc')).map((f) => join('generated', f)),
+  };
   const cxx = process.env.CXX || 'c++';
   mkdirSync(join(dir, 'build'), { recursive: true });
   for (const program of programs) {
     const output = join('build', basename(program, '.cc'));
+    // A program named *server*.cc serves the interface; every other one is a client.
+    const stubs = /server/.test(program) ? sides.server : sides.client;
     const args = [
       '-std=c++17',
       '-O2',
@@ -65,7 +70,7 @@ export function buildExample(dir) {
       '-Werror',
       '-I.',
       '-Igenerated',
-      // The stubs hold the client and the server side: a program that is only one of them drops the other's code.
+      // Until the C++ stubs come in two files, a program that is one side drops the other side's code.
       '-ffunction-sections',
       '-fdata-sections',
       '-Wl,--gc-sections',
