@@ -15,6 +15,7 @@
 //                               be held, not refused, and answered once the
 //                               pid is registered; prints "OK"
 #include <dirent.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +26,9 @@
 #include <tsmig/runtime.h>
 
 #include "script.h"
+
+// macOS declares it in no header; Linux's <unistd.h> does (the same declaration).
+extern char **environ;
 
 namespace {
 
