@@ -17,6 +17,7 @@ import {
   type Port,
 } from '../../runtime/lib/index.js';
 import {
+  BUILD_PATIENCE_MS,
   CHILD,
   exited,
   expectResourcesBackTo,
@@ -34,7 +35,7 @@ beforeAll(async () => {
   [spawner, claimer] = await Promise.all([nativeProgram('spawner'), nativeProgram('claimer')]);
   await warmUp();
   baseline = resources();
-});
+}, BUILD_PATIENCE_MS);
 
 afterAll(async () => {
   await expectResourcesBackTo(baseline);

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { allocatePort, refusedClaims, spawnWithPorts } from '../../runtime/lib/index.js';
 import {
+  BUILD_PATIENCE_MS,
   CHILD,
   bodyText,
   exited,
@@ -44,7 +45,7 @@ beforeAll(async () => {
   ]);
   await warmUp(PREFIX);
   baseline = resources();
-});
+}, BUILD_PATIENCE_MS);
 
 afterAll(async () => {
   await expectResourcesBackTo(baseline);
