@@ -11,12 +11,18 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocatePort, sendRaw, type Notification, type Port, type ReceivedMessage } from 'tsmig';
-import { deliverable, type Delivery } from '../wire/deliver.js';
-import { codeOf, loadCorpus, messageOf, wireDir, type VectorJson } from '../wire/format.js';
+import { deliverable, kernelRefuses, type Delivery } from '../wire/deliver.js';
+import { codeOf, loadCorpus, messageOf, wireDir, type Corpus, type VectorJson } from '../wire/format.js';
 import { compiledStubs, expectResourcesBackTo, here, PATIENCE_MS, settledResources, startChild, type Child } from './helpers.js';
 
+// The hand-derived bad requests and those captured from Apple's MIG (with Apple's server's errors), as far as a kernel delivers them.
 const corpus = loadCorpus(join(wireDir, 'vectors', 'kinds.json'));
-const bad = corpus.json.vectors.filter((v) => v.kind === 'badRequest' && v.deliverable !== false);
+const apple = loadCorpus(join(wireDir, 'vectors', 'kinds-apple.json'));
+const bad = [corpus, apple].flatMap((c) =>
+  c.json.vectors
+    .filter((v) => v.kind === 'badRequest' && v.deliverable !== false && kernelRefuses(messageOf(c, v).bytes) === null)
+    .map((vector) => ({ corpus: c, vector, label: `${c.json.interface}: ${vector.name}` })),
+);
 
 let child: Child;
 let service: Port;
@@ -105,9 +111,9 @@ async function expectCarriedDestroyed(delivery: Delivery): Promise<void> {
 }
 
 describe('every bad request of the wire corpus, across processes', () => {
-  it.each(bad.map((vector) => ({ vector, label: vector.name })))('$label', async ({ vector }: { vector: VectorJson }) => {
+  it.each(bad)('$label', async ({ corpus: source, vector }: { corpus: Corpus; vector: VectorJson }) => {
     const counts = await childCounts();
-    const message = messageOf(corpus, vector);
+    const message = messageOf(source, vector);
     const delivery = deliverable(message, service);
     await sendRaw(delivery.raw);
     const code = codeOf(vector.error!);
