@@ -263,7 +263,7 @@ const TYPED_ARRAYS: Record<string, { from(values: ArrayLike<number> | ArrayLike<
 function jsonArray(cls: string, json: unknown): ArrayBufferView {
   if (typeof json === 'string') {
     const raw = fromHex(json);
-    const element = (globalThis as unknown as Record<string, { BYTES_PER_ELEMENT: number; new (b: ArrayBuffer, o: number, l: number): ArrayBufferView }>)[cls];
+    const element = (globalThis as unknown as Record<string, { BYTES_PER_ELEMENT: number; new (b: ArrayBufferLike, o: number, l: number): ArrayBufferView }>)[cls];
     return new element(raw.buffer, 0, raw.length / element.BYTES_PER_ELEMENT);
   }
   const list = json as (number | string)[];
