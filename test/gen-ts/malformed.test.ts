@@ -38,14 +38,14 @@ beforeAll(async () => {
   const notify = allocatePort();
   const dead = new Promise((resolve) => notify.once('dead-name', resolve));
   // The child exits once its service has no senders; its control port then dies.
-  warm.ports[1].requestNotification('dead-name', notify);
-  warm.ports[0].close();
+  warm.ports.control.requestNotification('dead-name', notify);
+  warm.ports.service.close();
   await dead;
   notify.close();
   await warm.finish();
   before = await settledResources();
   child = await startChild(SERVER, [stubs]);
-  [service, control] = child.ports;
+  ({ service, control } = child.ports);
 });
 
 afterAll(async () => {

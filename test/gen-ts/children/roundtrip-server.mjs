@@ -1,15 +1,13 @@
 // Test child: a Node server of test/gen-ts/defs/roundtrip.defs, using the
 // generated stubs (compiled to JavaScript by the test, path in argv[2]) and
-// the published runtime. It gets a send right to the test's port as
-// descriptor 3, sends a hello (id 1000) carrying a send right to the port it
-// serves, echoes every argument back, and exits when the test lets go of
-// its send rights (no-senders).
+// the published runtime. Started with the handshake, its claim offers a
+// send right to the port it serves (`service`); it echoes every argument
+// back, and exits when the test lets go of its send rights (no-senders).
 
 import { readdirSync } from 'node:fs';
-import { MachError, Port, allocatePort, releaseOutOfLine, spaceStats } from 'tsmig';
+import { MachError, allocatePort, claimParentPorts, releaseOutOfLine, spaceStats } from 'tsmig';
 
 const stubs = await import(process.argv[2]);
-const parent = Port.fromDescriptor(3);
 const service = allocatePort();
 const notify = allocatePort();
 
@@ -90,6 +88,5 @@ notify.once('no-senders', () => {
   server.stop();
   service.close();
   notify.close();
-  parent.close();
 });
-await parent.send({ id: 1000, ports: [{ port: service, disposition: 'make-send' }] });
+await claimParentPorts({ ports: { service } });
