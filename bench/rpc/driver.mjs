@@ -1,6 +1,6 @@
 // Benchmark driver: the Node client side of one RPC measurement, run as its
 // own process so rpc.bench.js can pin it (and the server child it spawns,
-// which inherits the affinity) with `taskset -c 0`. Prints one JSON line:
+// which inherits the affinity, started with the handshake) with `taskset -c 0`. Prints one JSON line:
 // { us } — the median over batches of the time per call.
 //
 //   driver.mjs typed <stubs.mjs> add|big|ports <iterations>   generated client ↔ generated server child
@@ -9,11 +9,10 @@
 //   driver.mjs socket <iterations>                            net.Socket binary framing, add child
 
 import { fork, spawn } from 'node:child_process';
-import { closeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { allocatePort, sendRaw } from 'tsmig';
+import { allocatePort, sendRaw, spawnWithPorts } from 'tsmig';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BATCHES = 21;
@@ -38,21 +37,16 @@ async function time(iterations, once) {
   return median(samples);
 }
 
-/** Starts a server peer with a send right to a fresh port as descriptor 3; resolves to the send right its hello carried. */
+/** Starts a server peer with the handshake; resolves to the send right its claim offered (`service`). */
 async function startServer(script, args) {
-  const inbox = allocatePort();
-  const fd = inbox.toDescriptor();
-  const child = spawn(process.execPath, [join(here, script), ...args], { stdio: ['ignore', 'inherit', 'inherit', fd] });
-  closeSync(fd);
-  const hello = await inbox.receive();
-  if (hello.id !== 1000 || hello.ports[0] === null) throw new Error(`unexpected hello from ${script}`);
+  const { child, ports } = await spawnWithPorts(process.execPath, [join(here, script), ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (ports.service === undefined) throw new Error(`${script} offered no service port`);
   const exited = new Promise((resolve) => child.on('exit', resolve));
   return {
-    server: hello.ports[0],
+    server: ports.service,
     async stop() {
-      hello.ports[0].close();
+      ports.service.close();
       await exited;
-      inbox.close();
     },
   };
 }

@@ -4,9 +4,8 @@
 // sent to its reply right — the runtime's own round trip, for the typed
 // stubs to be compared with.
 
-import { Port, allocatePort, releaseOutOfLine, sendRaw } from 'tsmig';
+import { allocatePort, claimParentPorts, releaseOutOfLine, sendRaw } from 'tsmig';
 
-const parent = Port.fromDescriptor(3);
 const service = allocatePort();
 const notify = allocatePort();
 
@@ -42,6 +41,5 @@ service.requestNotification('no-senders', notify, { makeSendCount: 1 });
 notify.once('no-senders', () => {
   service.close();
   notify.close();
-  parent.close();
 });
-await parent.send({ id: 1000, ports: [{ port: service, disposition: 'make-send' }] });
+await claimParentPorts({ ports: { service } });

@@ -37,19 +37,17 @@ beforeAll(async () => {
   Client = ((await import(stubsFile)) as { RoundtripClient: ClientClass }).RoundtripClient;
   // Warm up what a process creates once (child process plumbing, the runtime's threads), then count.
   const warm = await startChild(SERVER, [stubsFile]);
-  const warmClient = new Client(warm.ports[0]);
+  const warmClient = new Client(warm.ports.service);
   await (warmClient.add as (a: number, b: number) => Promise<number>)(1, 1);
   warmClient.close();
-  warm.ports[0].close();
   await warm.finish();
   before = await settledResources();
   child = await startChild(SERVER, [stubsFile]);
-  client = new Client(child.ports[0]);
+  client = new Client(child.ports.service);
 });
 
 afterAll(async () => {
   client.close();
-  child.ports[0].close();
   await child.finish();
   await expectResourcesBackTo(before);
 });
@@ -261,7 +259,7 @@ describe('timeouts and aborts', () => {
 describe('a server killed mid-call', () => {
   it('wakes the call with MIG_SERVER_DIED (its 1 s timeout bounding the wait)', async () => {
     const victim = await startChild(SERVER, [stubsFile]);
-    const victimClient = new Client(victim.ports[0]);
+    const victimClient = new Client(victim.ports.service);
     const pending = (victimClient.hang as (o: object) => Promise<void>)({ timeout: 1000 }).catch((e: unknown) => e);
     await new Promise<void>((resolve, reject) => {
       const limit = setTimeout(() => reject(new Error('the server never got the call')), PATIENCE_MS);

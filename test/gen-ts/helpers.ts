@@ -1,14 +1,15 @@
 // Helpers of the generated-TypeScript tests: stubs generated now by the
 // emitter under test and compiled to JavaScript (so a plain `node` child can
-// import them too), child processes that get a send right to this process
-// as inherited descriptor 3 (Port.fromDescriptor) and answer with a hello
-// carrying their own ports, and counts of this process's descriptors and
-// port names to prove nothing leaks. Everything here imports the runtime as
+// import them too), child processes started with the runtime's handshake
+// (spawnWithPorts here, claimParentPorts in the child, which offers its own
+// ports by name), and counts of this process's descriptors and port names
+// to prove nothing leaks. Everything here imports the runtime as
 // 'tsmig' — the module generated stubs import — so one runtime instance
 // owns every Port in a test.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -16,7 +17,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import ts from 'typescript';
 import { expect } from 'vitest';
-import { allocatePort, spaceStats, type Port, type ReceivedMessage } from 'tsmig';
+import { spaceStats, spawnWithPorts, type HandedPort, type Port } from 'tsmig';
 import { compileDefs } from '../../generator/check/compile.js';
 import { emit } from '../../generator/emit/index.js';
 
@@ -29,8 +30,12 @@ export const PATIENCE_MS = 20_000;
 
 /**
  * Generates the TypeScript stubs of a .defs file, compiles them to an ES
- * module in a temporary directory (importing this repository's runtime
- * build), and returns its path.
+ * module (importing this repository's runtime build) and returns its path:
+ * <tmpdir>/tsmig-test-stubs/<base>-<hash of the text>.mjs, so runs reuse one
+ * file per distinct output instead of piling up temporary directories
+ * (written through a rename: parallel test files may race). Not under
+ * node_modules: vitest would load it outside its module graph, with a second
+ * copy of the runtime.
  */
 export async function compiledStubs(defsFile: string): Promise<string> {
   const result = compileDefs({ file: defsFile });
@@ -41,30 +46,44 @@ export async function compiledStubs(defsFile: string): Promise<string> {
   const js = ts.transpileModule(files.get(`${base}.ts`)!, {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
   }).outputText.replace(/from 'tsmig'/g, `from ${JSON.stringify(runtimeUrl)}`);
-  const file = join(mkdtempSync(join(tmpdir(), 'tsmig-stubs-')), `${base}.mjs`);
-  writeFileSync(file, js);
+  const dir = join(tmpdir(), 'tsmig-test-stubs');
+  const file = join(dir, `${base}-${createHash('sha256').update(js).digest('hex').slice(0, 16)}.mjs`);
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, js);
+    renameSync(temporary, file);
+  }
   return file;
 }
 
-/** A child process started with a send right to this process. */
+/** A child process started with the handshake. */
 export interface Child {
   process: ChildProcess;
-  /** Ports the child sent in its hello (send rights to its ports). */
-  ports: Port[];
-  /** The receive right the child sends to. */
-  inbox: Port;
+  /** The ports the child offered when it claimed, by the names it gave them. */
+  ports: Record<string, Port>;
   stdout(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Waits for the child to exit (failing if it failed) and releases the test's ports. */
+  /** Releases the ports the child offered (the test children exit once nothing holds them) and waits for it to exit, failing if it failed. */
   finish(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `node script args` with a send right to a fresh port as descriptor 3 and waits for its hello (id 1000). */
-export async function startChild(script: string, args: readonly string[], nodeArgs: readonly string[] = []): Promise<Child> {
-  const inbox = allocatePort();
-  const fd = inbox.toDescriptor();
-  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['ignore', 'pipe', 'pipe', fd] });
-  closeSync(fd);
+/**
+ * Starts `node script args` with spawnWithPorts (handing it `ports`, none by
+ * default) and waits until the child has claimed them with
+ * claimParentPorts, which gives this process the child's own ports.
+ */
+export async function startChild(
+  script: string,
+  args: readonly string[],
+  options: { nodeArgs?: readonly string[]; ports?: Record<string, HandedPort> } = {},
+): Promise<Child> {
+  const spawning = spawnWithPorts(process.execPath, [...(options.nodeArgs ?? []), script, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ports: options.ports ?? {},
+    claimTimeout: PATIENCE_MS,
+  });
+  const child = spawning.child;
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -72,23 +91,20 @@ export async function startChild(script: string, args: readonly string[], nodeAr
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );
-  const early = exited.then(({ code, signal }) => {
-    throw new Error(`child exited before its hello (code ${code}, signal ${signal}):\n${err}`);
+  // The child's stderr says why, when it fails before claiming.
+  const { ports } = await spawning.catch(async (error: unknown) => {
+    await exited;
+    throw new Error(`${String(error)}\n${err}`);
   });
-  const hello = (await Promise.race([inbox.receive({ timeout: PATIENCE_MS }), early])) as ReceivedMessage;
-  expect(hello.id).toBe(1000);
-  const ports = hello.ports.filter((p): p is Port => p !== null);
   return {
     process: child,
     ports,
-    inbox,
     stdout: () => out,
     exited,
     async finish() {
+      for (const port of Object.values(ports)) port.close();
       const result = await exited;
       if (result.code !== 0 && result.signal === null) throw new Error(`child failed (code ${result.code}):\n${err}`);
-      inbox.close();
-      for (const port of ports) port.close();
       return result;
     },
   };

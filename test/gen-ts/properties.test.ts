@@ -48,7 +48,8 @@ const RUNS = 60;
 
 function typedArray(cls: string, length: fc.Arbitrary<number>): fc.Arbitrary<ArrayBufferView> {
   const size = (n: number) => ({ minLength: n, maxLength: n });
-  return length.chain((n) => {
+  // The switch yields one arbitrary type per class; widen them to the common view type.
+  return length.chain((n): fc.Arbitrary<ArrayBufferView> => {
     switch (cls) {
       case 'Int8Array':
         return fc.int8Array(size(n));

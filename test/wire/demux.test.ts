@@ -9,7 +9,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocatePort, releaseOutOfLine, sendRaw, spaceStats, type Port, type ReceivedMessage, type ServerHandle } from 'tsmig';
-import { deliverable } from './deliver.js';
+import { deliverable, kernelRefuses } from './deliver.js';
 import { codeOf, loadCorpora, messageOf, type Corpus, type VectorJson } from './format.js';
 import { loadStubs, routineFunctions, type Stubs } from './stubs.js';
 
@@ -70,11 +70,15 @@ function implementation(name: string, served: Port): object {
 
 /** A good request of the interface, to know the server is done with what came before. */
 function syncVector(corpus: Corpus): VectorJson {
-  return corpus.vector(corpus.json.interface === 'calc' ? 'add.request' : 'scalars.request');
+  const routine = corpus.json.interface === 'calc' ? 'add' : 'scalars';
+  return corpus.json.vectors.find((v) => v.kind === 'request' && v.routine === routine)!;
 }
 
 for (const corpus of loadCorpora()) {
-  const requests = corpus.json.vectors.filter((v) => v.kind === 'request' || (v.kind === 'badRequest' && v.deliverable !== false));
+  const requests = corpus.json.vectors.filter(
+    (v) => v.kind === 'request' || (v.kind === 'badRequest' && v.deliverable !== false && kernelRefuses(messageOf(corpus, v).bytes) === null),
+  );
+  const refused = corpus.json.vectors.filter((v) => v.kind === 'badRequest' && kernelRefuses(messageOf(corpus, v).bytes) !== null);
 
   describe(`${corpus.json.interface}: the demux answers every request of the corpus`, () => {
     let stubs: Stubs;
@@ -138,5 +142,16 @@ for (const corpus of loadCorpora()) {
       }
       expect(counts()).toEqual(before);
     });
+
+    if (refused.length > 0) {
+      it.each(refused.map((vector) => ({ vector, label: `${vector.name} (no kernel sends it)` })))('$label', async ({ vector }) => {
+        const before = counts();
+        const delivery = deliverable(messageOf(corpus, vector), destination);
+        await expect(Promise.resolve().then(() => sendRaw(delivery.raw))).rejects.toThrow(TypeError);
+        for (const port of [...delivery.kept, ...(delivery.raw.moved ?? [])]) port.close();
+        delivery.replyPort?.close();
+        expect(counts()).toEqual(before);
+      });
+    }
   });
 }

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { DESCRIPTOR_FIELDS, HEADER_FIELDS, MACH_SIZES, type MessageLayout } from '../../generator/layout/types.js';
 import { assembleFields, type PlacedField } from './fields.js';
-import { loadCorpora, type Corpus, type VectorJson } from './format.js';
+import { loadCorpora, masked, messageOf, toHex, type Corpus, type VectorJson } from './format.js';
 
 /** mig_reply_error_t as a layout: header, NDR, RetCode. */
 const ERROR_REPLY: Pick<MessageLayout, 'fields'> = {
@@ -100,5 +100,32 @@ describe('hand-derived vectors match the layout', () => {
     const size = Number(placed.find((p) => p.name === 'Head.msgh_size')!.value);
     expect(size).toBe(bytes.length);
     expect(size % 4).toBe(0);
+  });
+});
+
+describe("hand-derived vectors agree with Apple's captures of the same values", () => {
+  const pairs = loadCorpora().flatMap((corpus) =>
+    corpus.json.vectors
+      .filter((v) => v.provenance.source === 'apple-mig' && v.name.endsWith('.apple'))
+      .map((apple) => ({ corpus, apple, label: `${corpus.json.interface}: ${apple.name}` })),
+  );
+  const hand = new Map(
+    loadCorpora().flatMap((corpus) => corpus.json.vectors.filter((v) => v.provenance.source === 'hand').map((v) => [`${corpus.json.interface}:${v.name}`, { corpus, v }] as const)),
+  );
+
+  it('has pairs', () => {
+    expect(pairs.length).toBeGreaterThan(10);
+  });
+
+  it.each(pairs)('$label', ({ corpus, apple }) => {
+    const mine = hand.get(`${corpus.json.interface}:${apple.name.replace(/\.apple$/, '')}`);
+    expect(mine, 'a hand vector of the same name').toBeDefined();
+    expect(mine!.v.kind).toBe(apple.kind);
+    expect(apple.values).toEqual(mine!.v.values);
+    const a = messageOf(corpus, apple);
+    const h = messageOf(mine!.corpus, mine!.v);
+    const dontCare = [...a.dontCare, ...h.dontCare];
+    expect(toHex(masked(a.bytes, dontCare))).toBe(toHex(masked(h.bytes, dontCare)));
+    expect(a.ool.map(toHex)).toEqual(h.ool.map(toHex));
   });
 });

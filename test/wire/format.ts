@@ -195,6 +195,8 @@ export function receivedForm(sent: Uint8Array, trailer: VectorJson['trailer'] = 
   bytes.set(sent);
   const view = new DataView(bytes.buffer);
   if (size >= 24) {
+    // The kernel writes msgh_size: the size the sender sent.
+    view.setUint32(4, size, true);
     const bits = view.getUint32(0, true);
     const remote = bits & 0x1f;
     const local = (bits >>> 8) & 0x1f;
@@ -261,7 +263,7 @@ const TYPED_ARRAYS: Record<string, { from(values: ArrayLike<number> | ArrayLike<
 function jsonArray(cls: string, json: unknown): ArrayBufferView {
   if (typeof json === 'string') {
     const raw = fromHex(json);
-    const element = (globalThis as unknown as Record<string, { BYTES_PER_ELEMENT: number; new (b: ArrayBuffer, o: number, l: number): ArrayBufferView }>)[cls];
+    const element = (globalThis as unknown as Record<string, { BYTES_PER_ELEMENT: number; new (b: ArrayBufferLike, o: number, l: number): ArrayBufferView }>)[cls];
     return new element(raw.buffer, 0, raw.length / element.BYTES_PER_ELEMENT);
   }
   const list = json as (number | string)[];
@@ -374,6 +376,7 @@ export function codeOf(error: string | number): number {
     MIG_ARRAY_TOO_LARGE: -307,
     MIG_SERVER_DIED: -308,
     MIG_TRAILER_ERROR: -309,
+    MACH_RCV_TOO_LARGE: 0x10004004,
   };
   const code = codes[error];
   if (code === undefined) throw new Error(`unknown error name ${error}`);

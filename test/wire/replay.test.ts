@@ -52,7 +52,7 @@ describe('the wire corpus, replayed by the TypeScript stubs', () => {
   it.each(vectors)('$label', ({ corpus, vector }) => {
     const message = messageOf(corpus, vector);
     const generated = stubs.get(corpus)!;
-    if (vector.routine === undefined) {
+    if (vector.routine === undefined || vector.error === 'MIG_BAD_ID') {
       // A message for no routine: no decoder is for it (the demux answers MIG_BAD_ID).
       expect(vector.error).toBe('MIG_BAD_ID');
       const { ir } = corpus.compiled;
@@ -90,7 +90,12 @@ describe('the wire corpus, replayed by the TypeScript stubs', () => {
         break;
       }
       case 'badReply':
-        expect(fns.decodeReply!(received(message, vector), vector.capacities)).toBe(codeOf(vector.error!));
+        if (vector.error === 'MACH_RCV_TOO_LARGE') {
+          // The client's receive refuses it before any check: larger than its buffer.
+          expect(message.bytes.length).toBeGreaterThan(Math.max(layout.reply!.maxSize, 36));
+        } else {
+          expect(fns.decodeReply!(received(message, vector), vector.capacities)).toBe(codeOf(vector.error!));
+        }
         break;
     }
   });

@@ -3,14 +3,13 @@
 // releases what it is given, plus a control port answering id 77 with this
 // process's counts (names and rights by kind, descriptors, out-of-line
 // bytes) as JSON — so the test sees every right of a bad request destroyed
-// on this side. Hello (id 1000) carries send rights to both ports; exits
-// when the test lets go of them.
+// on this side. Started with the handshake: its claim offers send rights to
+// both ports (`service`, `control`); exits when the test lets go of them.
 
 import { readdirSync } from 'node:fs';
-import { Port, allocatePort, releaseOutOfLine, spaceStats } from 'tsmig';
+import { allocatePort, claimParentPorts, releaseOutOfLine, spaceStats } from 'tsmig';
 
 const stubs = await import(process.argv[2]);
-const parent = Port.fromDescriptor(3);
 const service = allocatePort();
 const control = allocatePort();
 const notify = allocatePort();
@@ -70,12 +69,6 @@ control.on('message', (message) => {
 service.requestNotification('no-senders', notify, { makeSendCount: 1 });
 notify.once('no-senders', () => {
   server.stop();
-  close(service, control, notify, parent);
+  close(service, control, notify);
 });
-await parent.send({
-  id: 1000,
-  ports: [
-    { port: service, disposition: 'make-send' },
-    { port: control, disposition: 'make-send' },
-  ],
-});
+await claimParentPorts({ ports: { service, control } });
