@@ -25,6 +25,11 @@ function program(name) {
   return path;
 }
 
+/** Builds (or brings up to date) the C and C++ benchmark programs. */
+function buildPrograms() {
+  execFileSync('make', ['-C', join(here, '..', 'runtime'), '-j2', 'bench'], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
 /** Runs a benchmark process (pinned or not) and returns the JSON of its last output line. */
 function measure(pinned, command, args) {
   const [cmd, argv] = maybePinned(pinned, command, args.map(String));
@@ -38,6 +43,7 @@ function driver(pinned, ...args) {
 
 /** Benchmark rows for the shared table (bench/lib.js). */
 export async function run({ quick }) {
+  buildPrograms();
   const n = quick ? 2_000 : 40_000;
   const oneWay = quick ? 50_000 : 1_000_000;
   const modes = canPin() ? ['pinned', 'unpinned'] : ['unpinned'];
@@ -48,6 +54,7 @@ export async function run({ quick }) {
       rows.push({ group: 'runtime', name, mode, value, unit, peer, peerValue, ratio: value / peerValue, goal: pinned ? goal : undefined });
 
     const raw = measure(pinned, program('seqpacket-pingpong'), [n]).roundTripUs;
+    const rawEpoll = measure(pinned, program('seqpacket-pingpong'), [n, '--epoll']).roundTripUs;
     const rawFd = measure(pinned, program('seqpacket-pingpong'), [n, '--fd']).roundTripUs;
     const cppCpp = measure(pinned, program('tsmig-pingpong'), [n]).roundTripUs;
     const cppCppRight = measure(pinned, program('tsmig-pingpong'), [n, '--ports']).roundTripUs;
@@ -59,6 +66,8 @@ export async function run({ quick }) {
     const worker = driver(pinned, 'worker', n).roundTripUs;
 
     row('round trip C++↔C++', cppCpp, 'µs', 'C SEQPACKET ping-pong', raw, '≤ 1.2×');
+    // What any event-loop design pays: waiting in epoll before each read.
+    row('round trip Node↔Node', nodeNode, 'µs', 'C SEQPACKET ping-pong via epoll', rawEpoll);
     row('round trip Node↔C++', nodeCpp, 'µs', 'C SEQPACKET ping-pong', raw, '≤ 1.3×');
     row('round trip Node↔Node', nodeNode, 'µs', 'C SEQPACKET ping-pong', raw, '≤ 1.8×');
     row('round trip Node↔Node', nodeNode, 'µs', 'child_process send (json)', cpJson, '≤ 0.33× (3× faster)');
@@ -70,6 +79,7 @@ export async function run({ quick }) {
 
     const sent = driver(pinned, 'oneway', program('tsmig-sink'), oneWay).messagesPerSecond;
     const rawSent = measure(pinned, program('seqpacket-oneway'), [oneWay]).messagesPerSecond;
+    const cppSent = measure(pinned, program('tsmig-oneway'), [oneWay]).messagesPerSecond;
     rows.push({
       group: 'runtime',
       name: 'one-way from Node',
@@ -80,6 +90,16 @@ export async function run({ quick }) {
       peerValue: rawSent,
       ratio: sent / rawSent,
       goal: pinned ? '≥ 300,000 msg/s' : undefined,
+    });
+    rows.push({
+      group: 'runtime',
+      name: 'one-way from C++',
+      mode,
+      value: cppSent,
+      unit: 'msg/s',
+      peer: 'C SEQPACKET one-way',
+      peerValue: rawSent,
+      ratio: cppSent / rawSent,
     });
 
     for (const [size, label, iterations, goal] of [

@@ -39,6 +39,7 @@ function registerVerbs(): void {
   verb('check', () => import('./cli/check.js'));
   verb('gen', () => import('./cli/gen.js'));
   verb('inspect', () => import('./cli/inspect.js'));
+  verb('native-flags', () => import('./cli/native-flags.js'));
   verb('parse', () => import('./cli/parse.js'));
   verb('preprocess', () => import('./cli/preprocess.js'));
 }

@@ -3,7 +3,8 @@
 // inherits the affinity) with `taskset -c 0`. Prints one JSON line.
 //
 //   driver.mjs roundtrip <peer> <iterations> [ports|ool=<bytes>]
-//       peer: a command (native tsmig-echo) or "node" (node-echo.mjs)
+//       peer: a command (native tsmig-echo) or "node" (node-echo.mjs), which
+//       sends every message back as it came (rights and regions moved back)
 //       → { roundTripUs }   median over batches of the time per round trip
 //   driver.mjs oneway <sink-command> <messages>
 //       → { messagesPerSecond }
@@ -70,10 +71,16 @@ async function roundtrip(peer, iterations, variant) {
       reply.ports[0].close();
     };
   } else if (variant?.startsWith('ool=')) {
+    // One region goes back and forth (moved each way, as a pool of buffers would); one byte per page
+    // is written before each send and the echo reads one, like tsmig-pingpong --ool.
     const size = Number(variant.slice(4));
+    let region = allocateOutOfLine(size);
+    let round = 0;
     once = async () => {
-      await to.send({ id: 1001, ool: [{ data: allocateOutOfLine(size), deallocate: true }] });
-      await port.receive();
+      round++;
+      for (let offset = 0; offset < size; offset += 4096) region[offset] = round;
+      await to.send({ id: 1001, ool: [{ data: region, deallocate: true }] });
+      region = (await port.receive()).ool[0];
     };
   } else {
     // The plain case uses the raw API with one prepared message, as generated stubs would.

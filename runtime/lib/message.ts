@@ -38,8 +38,11 @@ import {
   MACH_PORT_NULL,
   machMsghBits,
 } from './constants.js';
-import type { Port, RightKind } from './port.js';
-import { native } from './native.js';
+import type { Port } from './port.js';
+import { native, type NativePortHandle } from './native.js';
+
+// Shared by every message without ports or regions (most of them).
+const NONE: readonly never[] = Object.freeze([]);
 
 /** What a send does with a right. */
 export type Disposition = 'move-receive' | 'move-send' | 'move-send-once' | 'copy-send' | 'make-send' | 'make-send-once';
@@ -122,30 +125,30 @@ export interface MessageInit {
   readonly oolPorts?: readonly OutOfLinePortsInit[];
 }
 
-/** Which right a disposition needs, and whether it moves it. */
-function rightsFor(disposition: number): { needs: readonly RightKind[]; moves: boolean } {
-  switch (disposition) {
-    case MACH_MSG_TYPE_MOVE_RECEIVE:
-      return { needs: ['receive'], moves: true };
-    case MACH_MSG_TYPE_MAKE_SEND:
-    case MACH_MSG_TYPE_MAKE_SEND_ONCE:
-      return { needs: ['receive'], moves: false };
-    case MACH_MSG_TYPE_MOVE_SEND:
-      return { needs: ['send', 'dead-name'], moves: true };
-    case MACH_MSG_TYPE_COPY_SEND:
-      return { needs: ['send', 'dead-name'], moves: false };
-    case MACH_MSG_TYPE_MOVE_SEND_ONCE:
-      return { needs: ['send-once', 'dead-name'], moves: true };
-    default:
-      return { needs: [], moves: false };
-  }
+/** Which rights a disposition takes (MACH_PORT_RIGHT_* numbers), and whether it moves the right. */
+interface Need {
+  readonly rights: readonly number[];
+  readonly names: string;
+  readonly moves: boolean;
 }
 
-function defaultDisposition(port: Port, role: 'destination' | 'reply' | 'descriptor'): number {
-  switch (port.right) {
-    case 'receive':
+// MACH_PORT_RIGHT_*: send 0, receive 1, send-once 2, port set 3, dead name 4.
+const NEEDS: Readonly<Record<number, Need>> = {
+  [MACH_MSG_TYPE_MOVE_RECEIVE]: { rights: [1], names: 'receive', moves: true },
+  [MACH_MSG_TYPE_MAKE_SEND]: { rights: [1], names: 'receive', moves: false },
+  [MACH_MSG_TYPE_MAKE_SEND_ONCE]: { rights: [1], names: 'receive', moves: false },
+  [MACH_MSG_TYPE_MOVE_SEND]: { rights: [0, 4], names: 'send or dead-name', moves: true },
+  [MACH_MSG_TYPE_COPY_SEND]: { rights: [0, 4], names: 'send or dead-name', moves: false },
+  [MACH_MSG_TYPE_MOVE_SEND_ONCE]: { rights: [2, 4], names: 'send-once or dead-name', moves: true },
+};
+
+const RIGHT_NAMES = ['send', 'receive', 'send-once', 'port-set', 'dead-name'];
+
+function defaultDisposition(right: number, role: 'destination' | 'reply' | 'descriptor'): number {
+  switch (right) {
+    case 1:
       return role === 'reply' ? MACH_MSG_TYPE_MAKE_SEND_ONCE : MACH_MSG_TYPE_MAKE_SEND;
-    case 'send-once':
+    case 2:
       return MACH_MSG_TYPE_MOVE_SEND_ONCE;
     default:
       return MACH_MSG_TYPE_COPY_SEND;
@@ -156,28 +159,32 @@ function isTransfer(item: Port | PortTransfer): item is PortTransfer {
   return typeof (item as PortTransfer).disposition === 'string' && 'port' in item;
 }
 
-interface ResolvedTransfer {
+/** A resolved right: its name, the wire disposition, and the Port when the send moves its right. */
+interface Resolved {
   name: number;
   disposition: number;
-  port: Port | null;
+  moves: Port | null;
 }
 
 function resolveTransfer(
-  item: Port | PortTransfer | null | undefined,
+  item: Port | PortTransfer,
   role: 'destination' | 'reply' | 'descriptor',
   what: string,
-): ResolvedTransfer | null {
-  if (item === null || item === undefined) return null;
+): Resolved {
   const transfer = isTransfer(item);
   const port = transfer ? item.port : item;
-  const disposition = transfer ? dispositionNumber(item.disposition) : defaultDisposition(port, role);
-  if (disposition === undefined) throw new TypeError(`${what}: unknown disposition`);
-  if (port.closed) throw new TypeError(`${what}: the Port is closed`);
-  const { needs } = rightsFor(disposition);
-  if (!needs.includes(port.right)) {
-    throw new TypeError(`${what}: a ${port.right} right cannot be sent with disposition ${disposition} (it needs ${needs.join(' or ')})`);
+  // One call for the name and the right (the hot path of hand-written messages).
+  const state = native.stateOf(port as unknown as NativePortHandle);
+  if (state < 0) throw new TypeError(`${what}: the Port is closed`);
+  const name = state % 0x100000000;
+  const right = Math.floor(state / 0x100000000);
+  const disposition = transfer ? dispositionNumber(item.disposition) : defaultDisposition(right, role);
+  const need = NEEDS[disposition];
+  if (need === undefined) throw new TypeError(`${what}: unknown disposition`);
+  if (!need.rights.includes(right)) {
+    throw new TypeError(`${what}: a ${RIGHT_NAMES[right]} right cannot be sent with disposition ${disposition} (it needs ${need.names})`);
   }
-  return { name: port.name, disposition, port };
+  return { name, disposition, moves: need.moves ? port : null };
 }
 
 /**
@@ -191,77 +198,86 @@ export function encodeMessage(destination: Port | PortTransfer, init: MessageIni
   if (!Number.isInteger(init.id) || init.id < -0x80000000 || init.id > 0xffffffff) {
     throw new RangeError('message id must be a 32-bit integer');
   }
-  const dest = resolveTransfer(destination, 'destination', 'destination')!;
-  const reply = resolveTransfer(init.replyPort, 'reply', 'replyPort');
-  const ports = (init.ports ?? []).map((p, i) => resolveTransfer(p, 'descriptor', `ports[${i}]`));
-  const ool = (init.ool ?? []).map((o) => (o instanceof Uint8Array ? { data: o } : o));
-  const oolPorts = (init.oolPorts ?? []).map((set, i) => {
-    const disposition = dispositionNumber(set.disposition);
-    if (disposition === undefined) throw new TypeError(`oolPorts[${i}]: unknown disposition`);
-    return {
-      disposition,
-      entries: set.ports.map((p, k) =>
-        p === null ? null : resolveTransfer({ port: p, disposition: set.disposition }, 'descriptor', `oolPorts[${i}].ports[${k}]`),
-      ),
-    };
-  });
-  const descriptorCount = ports.length + ool.length + oolPorts.length;
-  const complex = descriptorCount > 0;
-  const body = init.body ?? new Uint8Array(0);
-  const bodyLength = (body.length + 3) & ~3;
-  const descriptorBytes =
-    ports.length * MACH_MSG_PORT_DESCRIPTOR_SIZE +
-    ool.length * MACH_MSG_OOL_DESCRIPTOR_SIZE +
-    oolPorts.length * MACH_MSG_OOL_PORTS_DESCRIPTOR_SIZE;
-  const size = MACH_MSG_HEADER_SIZE + (complex ? MACH_MSG_BODY_SIZE + descriptorBytes : 0) + bodyLength;
-  const bytes = new Uint8Array(size);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, machMsghBits(dest.disposition, reply?.disposition ?? 0, 0, complex), true);
-  view.setUint32(4, size, true);
-  view.setUint32(8, dest.name, true);
-  view.setUint32(12, reply?.name ?? MACH_PORT_NULL, true);
-  view.setUint32(16, 0, true);
-  view.setInt32(20, init.id | 0, true);
   const moved: Port[] = [];
-  const noteMove = (t: ResolvedTransfer | null): void => {
-    if (t?.port && rightsFor(t.disposition).moves) moved.push(t.port);
+  const note = (r: Resolved): Resolved => {
+    if (r.moves !== null) moved.push(r.moves);
+    return r;
   };
-  noteMove(dest);
-  noteMove(reply);
+  const dest = note(resolveTransfer(destination, 'destination', 'destination'));
+  const reply = init.replyPort == null ? null : note(resolveTransfer(init.replyPort, 'reply', 'replyPort'));
+  const portsIn = init.ports ?? NONE;
+  const oolIn = init.ool ?? NONE;
+  const oolPortsIn = init.oolPorts ?? NONE;
+  const descriptorCount = portsIn.length + oolIn.length + oolPortsIn.length;
+  const complex = descriptorCount > 0;
+  const body = init.body;
+  const bodyLength = body === undefined ? 0 : (body.length + 3) & ~3;
+  const size =
+    MACH_MSG_HEADER_SIZE +
+    (complex
+      ? MACH_MSG_BODY_SIZE +
+        portsIn.length * MACH_MSG_PORT_DESCRIPTOR_SIZE +
+        oolIn.length * MACH_MSG_OOL_DESCRIPTOR_SIZE +
+        oolPortsIn.length * MACH_MSG_OOL_PORTS_DESCRIPTOR_SIZE
+      : 0) +
+    bodyLength;
+  const bytes = new Uint8Array(size);
+  writeWord(bytes, 0, machMsghBits(dest.disposition, reply?.disposition ?? 0, 0, complex));
+  writeWord(bytes, 4, size);
+  writeWord(bytes, 8, dest.name);
+  writeWord(bytes, 12, reply?.name ?? MACH_PORT_NULL);
+  writeWord(bytes, 20, init.id >>> 0);
   let offset = MACH_MSG_HEADER_SIZE;
+  let ool: Uint8Array[] | undefined;
+  let oolPorts: Uint32Array[] | undefined;
   if (complex) {
-    view.setUint32(offset, descriptorCount, true);
+    writeWord(bytes, offset, descriptorCount);
     offset += MACH_MSG_BODY_SIZE;
-    for (const p of ports) {
-      view.setUint32(offset, p?.name ?? MACH_PORT_NULL, true);
+    for (let i = 0; i < portsIn.length; i++) {
+      const item = portsIn[i];
+      const p = item === null ? null : note(resolveTransfer(item, 'descriptor', `ports[${i}]`));
+      writeWord(bytes, offset, p?.name ?? MACH_PORT_NULL);
       bytes[offset + 10] = p?.disposition ?? MACH_MSG_TYPE_COPY_SEND;
       bytes[offset + 11] = MACH_MSG_PORT_DESCRIPTOR;
-      noteMove(p);
       offset += MACH_MSG_PORT_DESCRIPTOR_SIZE;
     }
-    for (const o of ool) {
+    if (oolIn.length > 0) ool = [];
+    for (const item of oolIn) {
+      const o: OutOfLineInit = item instanceof Uint8Array ? { data: item } : item;
       bytes[offset + 8] = o.deallocate ? 1 : 0;
       bytes[offset + 9] = o.physicalCopy ? MACH_MSG_PHYSICAL_COPY : MACH_MSG_VIRTUAL_COPY;
       bytes[offset + 11] = MACH_MSG_OOL_DESCRIPTOR;
-      view.setUint32(offset + 12, o.data.byteLength, true);
+      writeWord(bytes, offset + 12, o.data.byteLength);
+      ool!.push(o.data);
       offset += MACH_MSG_OOL_DESCRIPTOR_SIZE;
     }
-    for (const set of oolPorts) {
+    if (oolPortsIn.length > 0) oolPorts = [];
+    for (let i = 0; i < oolPortsIn.length; i++) {
+      const set = oolPortsIn[i];
+      const disposition = dispositionNumber(set.disposition);
+      if (disposition === undefined) throw new TypeError(`oolPorts[${i}]: unknown disposition`);
+      const names = new Uint32Array(set.ports.length);
+      set.ports.forEach((port, k) => {
+        if (port !== null) names[k] = note(resolveTransfer({ port, disposition: set.disposition }, 'descriptor', `oolPorts[${i}].ports[${k}]`)).name;
+      });
       bytes[offset + 9] = MACH_MSG_VIRTUAL_COPY;
-      bytes[offset + 10] = set.disposition;
+      bytes[offset + 10] = disposition;
       bytes[offset + 11] = MACH_MSG_OOL_PORTS_DESCRIPTOR;
-      view.setUint32(offset + 12, set.entries.length, true);
-      set.entries.forEach(noteMove);
+      writeWord(bytes, offset + 12, names.length);
+      oolPorts!.push(names);
       offset += MACH_MSG_OOL_PORTS_DESCRIPTOR_SIZE;
     }
   }
-  bytes.set(body, offset);
-  return {
-    bytes,
-    ool: ool.map((o) => o.data),
-    oolPorts: oolPorts.map((set) => Uint32Array.from(set.entries, (t) => t?.name ?? MACH_PORT_NULL)),
-    moved,
-  };
+  if (body !== undefined) bytes.set(body, offset);
+  return { bytes, ool, oolPorts, moved: moved.length > 0 ? moved : undefined };
+}
+
+/** Writes a little-endian (host order) 32-bit word. */
+function writeWord(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value;
+  bytes[offset + 1] = value >>> 8;
+  bytes[offset + 2] = value >>> 16;
+  bytes[offset + 3] = value >>> 24;
 }
 
 /** The sender's credentials, as the audit trailer carries them. */
@@ -311,9 +327,6 @@ export interface ReceivedPortArray {
   /** A Port owning each right (null for MACH_PORT_NULL / MACH_PORT_DEAD). */
   readonly ports: readonly (Port | null)[];
 }
-
-// Shared by every message without ports or regions (most of them).
-const NONE: readonly never[] = Object.freeze([]);
 
 /** A received message: the complete bytes, and every right and region it carried, owned by JS objects. */
 export class ReceivedMessage {

@@ -48,8 +48,10 @@ export interface NativeModule {
   allocate(right: number): NativePortHandle | number;
   adopt(name: number, right: number): NativePortHandle;
   nameOf(port: NativePortHandle): number;
+  /** -1 when closed, else name + right × 2^32. */
+  stateOf(port: NativePortHandle): number;
   rightOf(port: NativePortHandle): number;
-  close(port: NativePortHandle): number;
+  close(port: NativePortHandle): boolean;
   detach(port: NativePortHandle): number;
   makeSend(port: NativePortHandle): NativePortHandle | number;
   copySend(port: NativePortHandle): NativePortHandle | number;
@@ -67,7 +69,7 @@ export interface NativeModule {
   toDescriptor(port: NativePortHandle): CodeAnd<number>;
   fromDescriptor(fd: number): CodeAnd<NativePortHandle | null>;
   spaceStats(): NativeSpaceStats | number;
-  watch(port: NativePortHandle, maxSize: number, trailerElements: number): number;
+  watch(port: NativePortHandle, maxSize: number, trailerElements: number, wanted: number): number;
   unwatch(port: NativePortHandle): void;
   keepAlive(port: NativePortHandle, keep: boolean): void;
   receiveNow(

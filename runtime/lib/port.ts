@@ -77,6 +77,9 @@ export interface ReceiveOptions {
   readonly trailer?: 'none' | 'seqno' | 'sender' | 'audit';
 }
 
+// The options of a plain receive(): checked once, shared by every call.
+const NO_OPTIONS: ReceiveOptions = Object.freeze({});
+
 const TRAILERS = {
   none: MACH_RCV_TRAILER_NULL,
   seqno: MACH_RCV_TRAILER_SEQNO,
@@ -169,13 +172,15 @@ class Inbox {
   private readonly waiters: Waiter[] = [];
   private held: ReceivedMessage | undefined;
   private events: EventEmitter | undefined;
-  private watching: { maxSize: number; trailer: number } | null = null;
+  private watching: { maxSize: number; trailer: number; wanted: number } | null = null;
+  // Set once the right is closed or moved away: nothing is watched any more.
+  private over = false;
 
   constructor(private readonly owner: ReceivingRight) {}
 
   receive(options: ReceiveOptions): Promise<ReceivedMessage> {
-    checkReceiveOptions(options);
-    if (this.owner.closed) return Promise.reject(new PortClosedError());
+    if (options !== NO_OPTIONS) checkReceiveOptions(options);
+    if (this.over || this.owner.closed) return Promise.reject(new PortClosedError());
     const maxSize = options.maxSize ?? 0;
     const trailer = TRAILERS[options.trailer ?? 'none'];
     const held = this.held;
@@ -309,22 +314,28 @@ class Inbox {
 
   /** Starts, adjusts or stops the native watch to match what JS wants now. */
   update(): void {
-    if (this.owner.closed) {
+    if (this.over) {
       this.watching = null;
       return;
     }
     const head = this.waiters[0];
     const listening = this.listening();
-    let want: { maxSize: number; trailer: number } | null = null;
+    let want: { maxSize: number; trailer: number; wanted: number } | null = null;
     if (head !== undefined) {
       // Listeners need the audit trailer to tell the kernel's notifications from forgeries.
-      want = { maxSize: head.maxSize, trailer: listening ? MACH_RCV_TRAILER_AUDIT : head.trailer };
+      want = {
+        maxSize: head.maxSize,
+        trailer: listening ? MACH_RCV_TRAILER_AUDIT : head.trailer,
+        // Receive no more than the waiters take (0: listeners take everything).
+        wanted: listening ? 0 : this.waiters.length,
+      };
     } else if (listening && this.held === undefined) {
-      want = { maxSize: 0, trailer: MACH_RCV_TRAILER_AUDIT };
+      want = { maxSize: 0, trailer: MACH_RCV_TRAILER_AUDIT, wanted: 0 };
     }
     if (want !== null) {
-      if (this.watching?.maxSize === want.maxSize && this.watching.trailer === want.trailer) return;
-      const code = native.watch(handle(this.owner), want.maxSize, want.trailer);
+      const now = this.watching;
+      if (now !== null && now.maxSize === want.maxSize && now.trailer === want.trailer && now.wanted === want.wanted) return;
+      const code = native.watch(handle(this.owner), want.maxSize, want.trailer, want.wanted);
       if (code !== 0) {
         this.watching = null;
         this.failAll(new MachError(code));
@@ -339,6 +350,7 @@ class Inbox {
 
   /** The right was closed or moved away: pending receives fail, a held message is destroyed. */
   ended(error: Error): void {
+    this.over = true;
     this.watching = null;
     this.failAll(error);
     this.held?.destroy();
@@ -406,9 +418,7 @@ abstract class ReceivingRight extends (NativePortBase as new (token: object, nam
 
   /** Releases the right exactly once (later calls do nothing); pending receives fail with PortClosedError. */
   close(): void {
-    if (this.closed) return;
-    native.close(handle(this));
-    this.afterClose();
+    if (native.close(handle(this))) this.afterClose();
   }
 
   /** @internal */
@@ -422,8 +432,8 @@ abstract class ReceivingRight extends (NativePortBase as new (token: object, nam
   }
 
   /** Receives the next message (see ReceiveOptions); only receive rights and port sets receive. */
-  receive(options: ReceiveOptions = {}): Promise<ReceivedMessage> {
-    return this.inbox().receive(options);
+  receive(options: ReceiveOptions = NO_OPTIONS): Promise<ReceivedMessage> {
+    return (this[kInbox] ?? this.inbox()).receive(options);
   }
 
   /** Messages until the right closes: `for await (const message of port)`. */

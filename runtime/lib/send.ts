@@ -37,6 +37,8 @@ export interface SendOptions {
 
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 const RESOLVED = Promise.resolve();
+const NONE: readonly never[] = Object.freeze([]);
+const NO_OPTIONS: SendOptions = Object.freeze({});
 
 function word(bytes: Uint8Array, offset: number): number {
   return (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)) >>> 0;
@@ -81,7 +83,7 @@ export function checkRawMessage(message: RawMessage): void {
     fail(`the voucher disposition is ${voucher}: it must be 0, 17 or 19`);
   }
   // Where rights move, only needed to check `moved` (the common message moves nothing).
-  const moved = message.moved ?? [];
+  const moved = message.moved ?? NONE;
   if (!Array.isArray(moved)) fail('message.moved must be an array of Ports');
   const moves: Move[] | undefined = moved.length > 0 ? [] : undefined;
   const noteMove = (name: number, disposition: number, where: string): void => {
@@ -93,8 +95,8 @@ export function checkRawMessage(message: RawMessage): void {
     noteMove(word(bytes, 8), remote, 'msgh_remote_port');
     noteMove(word(bytes, 12), local, 'msgh_local_port');
   }
-  const ool = message.ool ?? [];
-  const oolPorts = message.oolPorts ?? [];
+  const ool = message.ool ?? NONE;
+  const oolPorts = message.oolPorts ?? NONE;
   if (!Array.isArray(ool) || !Array.isArray(oolPorts)) fail('message.ool and message.oolPorts must be arrays');
   if ((bits & MACH_MSGH_BITS_COMPLEX) === 0) {
     if (ool.length > 0 || oolPorts.length > 0) fail('out-of-line data needs a complex message (MACH_MSGH_BITS_COMPLEX) with descriptors');
@@ -204,25 +206,32 @@ const inFlight = new Map<PendingSendHandle, InFlight>();
  * the destination; rejects with a MachError (e.g. MACH_SEND_INVALID_DEST)
  * and leaves every right with its Port when it cannot be sent.
  */
-export function sendRaw(message: RawMessage, options: SendOptions = {}): Promise<void> {
+export function sendRaw(message: RawMessage, options: SendOptions = NO_OPTIONS): Promise<void> {
   checkRawMessage(message);
-  checkSendOptions(options);
+  if (options !== NO_OPTIONS) checkSendOptions(options);
   const destination = word(message.bytes, 8);
-  const deadline = options.timeout === undefined ? Infinity : Date.now() + options.timeout;
-  const queue = queues.get(destination);
-  if (queue !== undefined) return enqueue(queue, message, options, deadline);
-  return attempt(destination, message, options, options.timeout === undefined ? -1 : Math.ceil(options.timeout));
+  const timeout = options.timeout;
+  if (queues.size > 0) {
+    const queue = queues.get(destination);
+    if (queue !== undefined) return enqueue(queue, message, options, timeout === undefined ? Infinity : Date.now() + timeout);
+  }
+  return attempt(destination, message, options, timeout === undefined ? -1 : Math.ceil(timeout));
 }
 
 function attempt(destination: number, message: RawMessage, options: SendOptions, timeoutMs: number): Promise<void> {
   const signal = options.signal;
   if (signal?.aborted) return Promise.reject(abortReason(signal));
-  const moved = message.moved as unknown as readonly NativePortHandle[] | undefined;
+  const moved = message.moved;
   let result: number | PendingSendHandle;
-  try {
-    result = native.send(message.bytes, message.ool, message.oolPorts, moved, timeoutMs);
-  } finally {
-    if (message.moved !== undefined && message.moved.length > 0) afterMoveAttempt(message.moved);
+  if (moved === undefined || moved.length === 0) {
+    result = native.send(message.bytes, message.ool, message.oolPorts, undefined, timeoutMs);
+  } else {
+    try {
+      result = native.send(message.bytes, message.ool, message.oolPorts, moved as unknown as readonly NativePortHandle[], timeoutMs);
+    } finally {
+      // Receive rights that tried to leave follow the outcome (their watch ended first).
+      afterMoveAttempt(moved);
+    }
   }
   if (result === 0) return RESOLVED;
   if (typeof result === 'number') return Promise.reject(new MachError(result));

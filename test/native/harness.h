@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -144,6 +145,12 @@ struct Register {
 /** Runs the scenario named on the command line, with a leak check around it. */
 inline int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
+  // Ports cost descriptors: take the hard limit, as Node does at start-up (some scenarios hold thousands).
+  rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
   if (argc == 2 && strcmp(argv[1], "--list") == 0) {
     // Scenarios named child_* are halves that another scenario starts in a new process.
     for (auto &kv : registry()) {

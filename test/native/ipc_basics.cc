@@ -447,6 +447,48 @@ SCENARIO(timeouts_and_queue_limits) {
   blocked.join();
   CHECK_OK(receive(p, r));
   CHECK_OK(receive(p, r));
+  // The bytes a socket pair holds are limited too: large messages can fill it before the count
+  // does. A timed-out send then gives back everything it carried.
+  lim.mpl_qlimit = MACH_PORT_QLIMIT_MAX;
+  CHECK_OK(mach_port_set_attributes(mach_task_self(), p, MACH_PORT_LIMITS_INFO, (mach_port_info_t)&lim, 1));
+  mach_port_t carried = new_port_with_send();
+  CHECK_OK(mach_port_mod_refs(mach_task_self(), carried, MACH_PORT_RIGHT_SEND, 1));
+  std::vector<char> big(200 * 1024);
+  auto *bh = reinterpret_cast<mach_msg_header_t *>(big.data());
+  auto send_big = [&](mach_msg_timeout_t t) {
+    memset(big.data(), 0, sizeof(WithPort));
+    bh->msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
+    bh->msgh_size = (mach_msg_size_t)big.size();
+    bh->msgh_remote_port = p;
+    bh->msgh_id = 8;
+    auto *wp = reinterpret_cast<WithPort *>(big.data());
+    wp->body.msgh_descriptor_count = 1;
+    wp->port.name = carried;
+    wp->port.disposition = MACH_MSG_TYPE_MOVE_SEND;
+    wp->port.type = MACH_MSG_PORT_DESCRIPTOR;
+    return mach_msg(bh, MACH_SEND_MSG | MACH_SEND_TIMEOUT, (mach_msg_size_t)big.size(), 0, MACH_PORT_NULL, t,
+                    MACH_PORT_NULL);
+  };
+  int sent = 0;
+  kern_return_t kr = KERN_SUCCESS;
+  for (; sent < 200 && kr == KERN_SUCCESS; sent++) {
+    CHECK_OK(mach_port_mod_refs(mach_task_self(), carried, MACH_PORT_RIGHT_SEND, 1));
+    kr = send_big(sent % 2 ? 0 : 20);
+  }
+  CHECK_KR(kr, MACH_SEND_TIMED_OUT);
+  sent--;
+  CHECK(sent >= 1);
+  // The timed-out message's MOVE_SEND came back: 2, plus the reference added for that last send.
+  CHECK_EQ(refs(carried, MACH_PORT_RIGHT_SEND), 3u);
+  std::vector<char> in(big.size() + 1024);
+  auto *ih = reinterpret_cast<mach_msg_header_t *>(in.data());
+  for (int i = 0; i < sent; i++) {
+    CHECK_OK(receive_raw(p, ih, (mach_msg_size_t)in.size(), 1000));
+    CHECK_EQ(ih->msgh_id, 8);
+    mach_msg_destroy(ih);
+  }
+  CHECK_EQ(refs(carried, MACH_PORT_RIGHT_SEND), 3u);  // each message's right joined our name and was dropped
+  destroy(carried);
   destroy(p);
 }
 
@@ -486,6 +528,35 @@ SCENARIO(receive_too_large) {
   CHECK_OK(send_simple(rcv.m.port.name, 10, 0, MACH_MSG_TYPE_MOVE_SEND_ONCE));
   CHECK_OK(receive(q, small));
   CHECK_EQ(small.h.msgh_id, 10);
+  // A message kept at the head of the queue moves with the receive right, rights and all.
+  CHECK_OK(mach_msg(&big.h, MACH_SEND_MSG, sizeof big, 0, MACH_PORT_NULL, 0, MACH_PORT_NULL));
+  CHECK_KR(receive(p, small, 0, MACH_RCV_LARGE), MACH_RCV_TOO_LARGE);
+  mach_port_t inbox = new_port_with_send();
+  pid_t pid = fork_peer(inbox, [](mach_port_t parent) {
+    mach_port_t mine = new_port();
+    CHECK_OK(send_port(parent, 1, mine, MACH_MSG_TYPE_MAKE_SEND));
+    mach_port_t moved = receive_port(mine, 2, MACH_MSG_TYPE_PORT_RECEIVE);
+    struct {
+      char buf[2048];
+    } big_rcv;
+    auto *h = reinterpret_cast<mach_msg_header_t *>(big_rcv.buf);
+    CHECK_OK(mach_msg(h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof big_rcv, moved, 5000, MACH_PORT_NULL));
+    CHECK_EQ(h->msgh_id, 9);
+    auto *d = reinterpret_cast<mach_msg_port_descriptor_t *>(big_rcv.buf + sizeof(mach_msg_base_t));
+    CHECK_OK(send_simple(d->name, 11, 0, MACH_MSG_TYPE_MOVE_SEND_ONCE));
+    destroy(moved);
+    destroy(mine);
+  });
+  mach_port_t peer = receive_port(inbox, 1, MACH_MSG_TYPE_PORT_SEND);
+  CHECK_OK(send_port(peer, 2, p, MACH_MSG_TYPE_MOVE_RECEIVE));
+  CHECK_OK(receive(q, small));
+  CHECK_EQ(small.h.msgh_id, 11);
+  join(pid);
+  CHECK_OK(mach_port_deallocate(mach_task_self(), peer));
+  destroy(inbox);
+  CHECK_OK(mach_port_deallocate(mach_task_self(), p));  // our send right, to the port that went and died
+  p = new_port_with_send();
+  big.h.msgh_remote_port = p;
   // Without MACH_RCV_LARGE the message is destroyed: its send-once right dies, q hears of it.
   CHECK_OK(mach_msg(&big.h, MACH_SEND_MSG, sizeof big, 0, MACH_PORT_NULL, 0, MACH_PORT_NULL));
   CHECK_KR(receive(p, small, 0), MACH_RCV_TOO_LARGE);
@@ -653,6 +724,21 @@ SCENARIO(threads) {
   ts[0].join();
   ts[1].join();
   CHECK_EQ(received.load(), 4000);
+  // A thread blocked (no timeout) on a port whose only socket pair is its home family waits in
+  // recvmsg itself; a send-once right made meanwhile is a new socket pair it must not miss.
+  std::atomic<mach_msg_id_t> got{0};
+  std::thread blocked([&] {
+    SimpleRcv r;
+    CHECK_OK(receive(p, r, -1));
+    got = r.h.msgh_id;
+  });
+  usleep(20000);
+  mach_port_t so;
+  mach_msg_type_name_t t;
+  CHECK_OK(mach_port_extract_right(mach_task_self(), p, MACH_MSG_TYPE_MAKE_SEND_ONCE, &so, &t));
+  CHECK_OK(send_simple(so, 77, 0, MACH_MSG_TYPE_MOVE_SEND_ONCE));
+  blocked.join();
+  CHECK_EQ(got.load(), 77);
   std::atomic<kern_return_t> kr{0};
   std::thread waiter([&] {
     SimpleRcv r;

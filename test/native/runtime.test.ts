@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../generator/cli.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const linux = process.platform === 'linux';
@@ -61,6 +62,40 @@ describe.skipIf(!linux)('native runtime (Linux emulation of Mach IPC)', () => {
       });
     }
   }
+
+  it('tsmig native-flags builds a native peer (plain C, <mach/mach.h>)', async () => {
+    let out = '';
+    let err = '';
+    const code = await main(['native-flags'], {
+      stdout: (t) => (out += t),
+      stderr: (t) => (err += t),
+    });
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toContain(join(root, 'runtime', 'include', 'compat'));
+    const dir = mkdtempSync(join(tmpdir(), 'tsmig-peer-'));
+    try {
+      const exe = join(dir, 'peer');
+      const cc = spawnSync(
+        'sh',
+        [
+          '-c',
+          `cc -std=c11 -Wall -Wextra -Werror -o "${exe}" "${join(root, 'test', 'native', 'c_api.c')}" ${out}`,
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(cc.stderr).toBe('');
+      expect(cc.status).toBe(0);
+      expect(run(exe, []).stdout).toContain('ok c_api');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    let usage = '';
+    expect(
+      await main(['native-flags', '--bogus'], { stdout: () => {}, stderr: (t) => (usage += t) }),
+    ).toBe(2);
+    expect(usage).toContain("unknown option '--bogus'");
+  });
 
   it('the API works from plain C', () => {
     const r = run(join(root, 'build', 'native', 'tests', 'c_api'), []);

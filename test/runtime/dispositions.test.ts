@@ -162,6 +162,23 @@ describe('dispositions across processes', () => {
     send.close();
   });
 
+  test('a port set in another process receives for both its members and says which one got each message', async () => {
+    const child = await startAgent('port-set');
+    const members = await child.port.receive({ timeout: PATIENCE_MS });
+    const [a, b] = members.ports as Port[];
+    expect([a.right, b.right]).toEqual(['send', 'send']);
+    await b.send({ id: 81 });
+    await a.send({ id: 80 });
+    const seen = bodyJson<{ id: number; member: string }[]>(await child.port.receive({ timeout: PATIENCE_MS }));
+    expect(seen.sort((x, y) => x.id - y.id)).toEqual([
+      { id: 80, member: 'a' },
+      { id: 81, member: 'b' },
+    ]);
+    await child.finish();
+    a.close();
+    b.close();
+  });
+
   test('the received header says what arrived: a copied send right arrives as MACH_MSG_TYPE_PORT_SEND', async () => {
     const child = await startAgent('describe');
     const replyTo = allocatePort();

@@ -5,9 +5,11 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 
-import { here } from './helpers.js';
+import { here, trackLeaks } from './helpers.js';
+
+trackLeaks({ beforeAll, afterAll });
 
 test('dropped Ports and regions are released by their finalizers', async () => {
   const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', join(here, 'children', 'gc-child.mjs')]);

@@ -44,8 +44,9 @@ export async function startChild(command: string, args: readonly string[]): Prom
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  // 'close' (not 'exit'): the child's stdio pipes are closed too, so descriptor counts settle.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
+    child.on('close', (code, signal) => resolve({ code, signal })),
   );
   const early = exited.then(({ code, signal }) => {
     throw new Error(`child exited before its hello (code ${code}, signal ${signal}):\n${err}`);

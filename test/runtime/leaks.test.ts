@@ -15,8 +15,8 @@ interface Counts {
 }
 
 test('100,000 messages carrying rights leave no descriptor or name behind in either process', async () => {
-  const child = await startAgent('sink');
   const before = await settledResources();
+  const child = await startAgent('sink');
   const target = allocatePort();
   const send = target.makeSendRight();
   await child.childPort.send({ id: 2 }); // the child counts its space at this one
@@ -40,7 +40,7 @@ test('100,000 messages carrying rights leave no descriptor or name behind in eit
   expect(send.getReferences('send')).toBe(1);
   send.close();
   target.close();
-  // The port's lazily made state (its own socket pair, its queue page) went with it.
-  await expectResourcesBackTo(before);
   await child.finish();
+  // Everything made along the way went with the rights it served (sockets, queue pages, room semaphores).
+  await expectResourcesBackTo(before);
 });

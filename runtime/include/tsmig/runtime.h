@@ -22,8 +22,11 @@ extern "C" {
  * the receive right or port set `name`, so an event loop (libuv's uv_poll)
  * can watch ports without a thread or a busy poll. After it polls readable,
  * call tsmig_watch_ack, then receive with MACH_RCV_TIMEOUT and a zero timeout
- * until MACH_RCV_TIMED_OUT. Stop watching (tsmig_watch_close) before moving
- * or destroying the right; afterwards the descriptor may stay readable.
+ * as many messages as wanted: the descriptor polls readable again while
+ * messages (or work the runtime does on the port's behalf) still wait, so a
+ * caller may stop before MACH_RCV_TIMED_OUT. Stop watching
+ * (tsmig_watch_close) before moving or destroying the right; afterwards the
+ * descriptor may stay readable.
  *   Linux: a copy of the port's epoll descriptor.  macOS: a kqueue watching
  *   the port with EVFILT_MACHPORT.
  */
@@ -47,7 +50,14 @@ kern_return_t tsmig_watch_ack(int watch_fd);
 /* Releases a descriptor from tsmig_port_watch_fd or tsmig_port_send_watch_fd. */
 kern_return_t tsmig_watch_close(int watch_fd);
 
-/* Counts for leak tests: names in this task's space and what they hold. */
+/*
+ * Counts for leak tests: names in this task's space and what they hold.
+ * Some state is made lazily per right and lives as long as the right (on
+ * Linux: a port's home socket pair and queue page once it is sent to, the
+ * room semaphore of a destination once a sender waited on it): count before
+ * the rights exist and after they are all gone. Pooled out-of-line memory
+ * stays until tsmig_ool_trim().
+ */
 typedef struct tsmig_space_stats {
   uint32_t names;           /* names in the space, dead names included */
   uint32_t receive_rights;  /* names holding a receive right */

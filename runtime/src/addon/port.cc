@@ -56,9 +56,13 @@ NativePort::NativePort(const Napi::CallbackInfo& info)
   Require(env, info.Length() == 3 && info[0].StrictEquals(instance_->token.Value()),
           "Port objects come from allocatePort(), Port.fromDescriptor(), rights of other ports and received "
           "messages; they cannot be constructed directly");
-  name_ = Uint32Arg(info, 1, "Port: bad name");
-  Require(env, info[2].IsNumber() && IsRight(info[2].As<Napi::Number>().DoubleValue()), "Port: bad right");
-  right_ = static_cast<mach_port_right_t>(info[2].As<Napi::Number>().Uint32Value());
+  // Only the runtime gets past the token, with numbers it chose: one N-API call each.
+  uint32_t name = 0;
+  uint32_t right = 0;
+  Require(env, napi_get_value_uint32(env, info[1], &name) == napi_ok, "Port: bad name");
+  Require(env, napi_get_value_uint32(env, info[2], &right) == napi_ok && IsRight(right), "Port: bad right");
+  name_ = name;
+  right_ = right;
   open_ = true;
   instance_->ports.insert(this);
   instance_->Constructed(this);
@@ -171,6 +175,14 @@ Napi::Value NameOf(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), port->open() ? static_cast<double>(port->name()) : -1);
 }
 
+// stateOf(port) → -1 when closed, else name + right × 2^32 (one call where JS needs both)
+Napi::Value StateOf(const Napi::CallbackInfo& info) {
+  NativePort* port = PortOf(info[0]);
+  Require(info.Env(), port != nullptr, "expected a Port");
+  double state = port->open() ? static_cast<double>(port->name()) + static_cast<double>(port->right()) * 4294967296.0 : -1;
+  return Napi::Number::New(info.Env(), state);
+}
+
 // rightOf(port) → MACH_PORT_RIGHT_*
 Napi::Value RightOf(const Napi::CallbackInfo& info) {
   NativePort* port = PortOf(info[0]);
@@ -178,11 +190,13 @@ Napi::Value RightOf(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), port->right());
 }
 
-// close(port) → code; closing twice is a no-op
+// close(port) → whether this call released the right (closing twice is a no-op)
 Napi::Value Close(const Napi::CallbackInfo& info) {
   NativePort* port = PortOf(info[0]);
   Require(info.Env(), port != nullptr, "expected a Port");
-  return Code(info.Env(), port->Release());
+  bool was_open = port->open();
+  port->Release();
+  return Napi::Boolean::New(info.Env(), was_open);
 }
 
 // detach(port) → name; the caller owns the reference from now on
@@ -334,6 +348,7 @@ void ExportPortFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("adopt", Napi::Function::New(env, Adopt, "adopt"));
   exports.Set("nameOf", Napi::Function::New(env, NameOf, "nameOf"));
   exports.Set("rightOf", Napi::Function::New(env, RightOf, "rightOf"));
+  exports.Set("stateOf", Napi::Function::New(env, StateOf, "stateOf"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("detach", Napi::Function::New(env, Detach, "detach"));
   exports.Set("makeSend", Napi::Function::New(env, MakeSend, "makeSend"));

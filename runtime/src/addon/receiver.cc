@@ -60,9 +60,10 @@ Receiver::Receiver(NativePort* port) : instance_(&port->instance()), port_(port)
   poll_.data = this;
 }
 
-kern_return_t Receiver::Start(mach_msg_size_t max_size, unsigned trailer_elements) {
+kern_return_t Receiver::Start(mach_msg_size_t max_size, unsigned trailer_elements, uint32_t wanted) {
   max_size_ = max_size;
   trailer_elements_ = trailer_elements;
+  wanted_ = wanted;
   if (!poll_initialized_) {
     int fd = -1;
     kern_return_t kr = tsmig_port_watch_fd(port_->name(), &fd);
@@ -162,6 +163,8 @@ void Receiver::Drain() {
   tsmig_watch_ack(fd_);
   draining_ = true;
   std::vector<napi_value> args;
+  // As many as JS waited for when this wake-up began; the rest (if any) keeps the descriptor readable.
+  uint32_t budget = wanted_;
   while (watching_ && !closing_) {
     Napi::HandleScope scope(env);
     mach_msg_size_t needed = 0;
@@ -183,6 +186,7 @@ void Receiver::Drain() {
         Stop();
         break;
       }
+      if (mr == MACH_MSG_SUCCESS && budget != 0 && --budget == 0) break;
     } catch (const Napi::Error& error) {
       // Building the message failed (its rights were destroyed): an environment that can no longer run JS.
       Stop();
@@ -344,13 +348,14 @@ void ReceiveOptionArgs(const Napi::CallbackInfo& info, mach_msg_size_t* max_size
   *trailer = static_cast<unsigned>(elements);
 }
 
-// watch(port, maxSize, trailerElements) → code
+// watch(port, maxSize, trailerElements, wanted) → code
 Napi::Value Watch(const Napi::CallbackInfo& info) {
   NativePort& port = ReceivingPortArg(info);
   mach_msg_size_t max_size = 0;
   unsigned trailer = 0;
   ReceiveOptionArgs(info, &max_size, &trailer);
-  return Code(info.Env(), port.receiver().Start(max_size, trailer));
+  Require(info.Env(), info[3].IsNumber(), "watch: wanted must be a number (0: no limit)");
+  return Code(info.Env(), port.receiver().Start(max_size, trailer, info[3].As<Napi::Number>().Uint32Value()));
 }
 
 // unwatch(port)

@@ -26,10 +26,13 @@ class Receiver {
   /**
    * Watches for messages, or updates what to receive. `max_size` bounds the
    * message without its trailer (0: any size, the buffer grows);
-   * `trailer_elements` is MACH_RCV_TRAILER_NULL..MACH_RCV_TRAILER_AUDIT.
-   * Returns a Mach code when the watch descriptor cannot be had.
+   * `trailer_elements` is MACH_RCV_TRAILER_NULL..MACH_RCV_TRAILER_AUDIT;
+   * `wanted` is how many messages JS waits for (0: as many as there are), so
+   * a wake-up receives no more than that and skips the receive that would
+   * only find the queue empty (the descriptor stays readable while messages
+   * wait). Returns a Mach code when the watch descriptor cannot be had.
    */
-  kern_return_t Start(mach_msg_size_t max_size, unsigned trailer_elements);
+  kern_return_t Start(mach_msg_size_t max_size, unsigned trailer_elements, uint32_t wanted);
   /**
    * Stops watching. The poll itself stays armed (unreferenced, so the
    * process may exit) until it next fires with nobody watching: a receive
@@ -71,6 +74,7 @@ class Receiver {
   bool keep_loop_alive_ = true;
   mach_msg_size_t max_size_ = 0;
   unsigned trailer_elements_ = MACH_RCV_TRAILER_NULL;
+  uint32_t wanted_ = 0;
 };
 
 /** Size of the format-0 trailer with `elements` (MACH_RCV_TRAILER_NULL..AUDIT). */

@@ -7,8 +7,17 @@ namespace tsmig {
 
 namespace {
 
+// What the garbage collector is told a region weighs. The true size of a large
+// region that is sent back and forth would make V8 collect on every message
+// (external memory pressure); a capped weight still gets dropped regions
+// collected, a few dozen at a time.
+int64_t Weight(vm_size_t size) {
+  constexpr vm_size_t kMaxWeight = vm_size_t{1} << 20;
+  return static_cast<int64_t>(size < kMaxWeight ? size : kMaxWeight);
+}
+
 void Unaccount(Napi::Env env, Region* region) {
-  Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(region->size));
+  Napi::MemoryManagement::AdjustExternalMemory(env, -Weight(region->size));
 }
 
 void FinalizeRegion(Napi::Env env, void* /*data*/, Region* region) {
@@ -27,8 +36,8 @@ Napi::Uint8Array WrapRegion(Instance& instance, vm_address_t address, vm_size_t 
   }
   auto* region = new Region{&instance, address, size};
   instance.regions.emplace(static_cast<uintptr_t>(address), region);
-  // Let the garbage collector weigh large mappings it cannot see.
-  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
+  // Let the garbage collector weigh mappings it cannot see.
+  Napi::MemoryManagement::AdjustExternalMemory(env, Weight(size));
   Napi::ArrayBuffer buffer;
   try {
     buffer = Napi::ArrayBuffer::New(env, reinterpret_cast<void*>(address), size, FinalizeRegion, region);

@@ -83,7 +83,7 @@ T* At(uint8_t* data, uint32_t offset) {
 
 // ---- OutgoingMessage --------------------------------------------------------
 
-void OutgoingMessage::Prepare(Instance& instance, const Napi::Uint8Array& bytes, Napi::Value ool,
+void OutgoingMessage::Prepare(Instance& instance, const uint8_t* bytes, size_t size, Napi::Value ool,
                               Napi::Value ool_ports, Napi::Value moved) {
   Napi::Env env = instance.env;
   instance_ = &instance;
@@ -92,12 +92,11 @@ void OutgoingMessage::Prepare(Instance& instance, const Napi::Uint8Array& bytes,
   ool_ports_.clear();
   owns_bytes_ = false;
 
-  size_t size = bytes.ByteLength();
   Require(env, size >= sizeof(mach_msg_header_t) && size % 4 == 0 && size <= kMaxMessageBytes,
           "send: a message is a whole number of 4-byte words, from the 24-byte header up to 64 MiB");
   data_ = instance.send_buffer.Reserve(size);
   size_ = size;
-  std::memcpy(data_, bytes.Data(), size);
+  std::memcpy(data_, bytes, size);
   header()->msgh_size = static_cast<mach_msg_size_t>(size);
 
   mach_msg_bits_t bits = header()->msgh_bits;
@@ -117,15 +116,17 @@ void OutgoingMessage::Prepare(Instance& instance, const Napi::Uint8Array& bytes,
 }
 
 void OutgoingMessage::ParseDescriptors(Napi::Env env, Napi::Value ool, Napi::Value ool_ports) {
+  if ((header()->msgh_bits & MACH_MSGH_BITS_COMPLEX) == 0) {
+    // A simple message has nothing out of line (undefined or empty arrays).
+    Require(env, (ool.IsUndefined() || (ool.IsArray() && ool.As<Napi::Array>().Length() == 0)) &&
+                     (ool_ports.IsUndefined() || (ool_ports.IsArray() && ool_ports.As<Napi::Array>().Length() == 0)),
+            "send: out-of-line data needs a complex message with descriptors");
+    return;
+  }
   Require(env, ool.IsUndefined() || ool.IsArray(), "send: out-of-line data must be an array");
   Require(env, ool_ports.IsUndefined() || ool_ports.IsArray(), "send: out-of-line ports must be an array");
   uint32_t ool_count = ool.IsArray() ? ool.As<Napi::Array>().Length() : 0;
   uint32_t ool_ports_count = ool_ports.IsArray() ? ool_ports.As<Napi::Array>().Length() : 0;
-  if ((header()->msgh_bits & MACH_MSGH_BITS_COMPLEX) == 0) {
-    Require(env, ool_count == 0 && ool_ports_count == 0,
-            "send: out-of-line data needs a complex message with descriptors");
-    return;
-  }
   Require(env, size_ >= kBaseSize, "send: a complex message needs its descriptor count");
   mach_msg_size_t count = At<mach_msg_body_t>(data_, sizeof(mach_msg_header_t))->msgh_descriptor_count;
   Require(env, count <= (size_ - kBaseSize) / sizeof(mach_msg_port_descriptor_t),
@@ -578,13 +579,13 @@ void PendingSend::OnWritable(uv_poll_t* handle, int /*status*/, int /*events*/) 
   auto* watch = static_cast<Watch*>(handle->data);
   PendingSend* self = watch->owner;
   if (self == nullptr || !self->waiting_) return;
-  self->Disarm();
   // Readable means "try again": room in the queue, or a destination that died (the send then says so).
+  tsmig_watch_ack(watch->fd);
   mach_msg_return_t mr = self->message_->SendOnce();
   if (mr == MACH_SEND_TIMED_OUT) {
+    // Someone else took the room: wait on the same watch for the next chance.
     self->message_->AfterRetryTimedOut();
-    mr = self->Arm();
-    if (mr == MACH_MSG_SUCCESS) return;
+    return;
   }
   self->Finish(mr, true);
 }
@@ -635,13 +636,19 @@ namespace {
 Napi::Value Send(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Instance& instance = Instance::Of(env);
-  Require(env, info[0].IsTypedArray() && info[0].As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array,
+  // One N-API call each for the bytes and the timeout: this is the per-message path.
+  napi_typedarray_type type = napi_int8_array;
+  size_t length = 0;
+  void* data = nullptr;
+  Require(env, napi_get_typedarray_info(env, info[0], &type, &length, &data, nullptr, nullptr) == napi_ok &&
+                   type == napi_uint8_array,
           "send: the message must be a Uint8Array");
-  Require(env, info[4].IsNumber(), "send: timeout must be a number of milliseconds (-1: no limit)");
-  int64_t timeout_ms = info[4].As<Napi::Number>().Int64Value();
+  int64_t timeout_ms = 0;
+  Require(env, napi_get_value_int64(env, info[4], &timeout_ms) == napi_ok,
+          "send: timeout must be a number of milliseconds (-1: no limit)");
 
   OutgoingMessage& message = *instance.scratch_message;
-  message.Prepare(instance, info[0].As<Napi::Uint8Array>(), info[1], info[2], info[3]);
+  message.Prepare(instance, static_cast<const uint8_t*>(data), length, info[1], info[2], info[3]);
   mach_msg_return_t mr = message.SendOnce();
   if (mr == MACH_MSG_SUCCESS) {
     message.Commit();

@@ -63,7 +63,7 @@ struct OutOfLinePorts {
 class OutgoingMessage {
  public:
   /** Copies and checks the caller's message; throws a TypeError when it is malformed. */
-  void Prepare(Instance& instance, const Napi::Uint8Array& bytes, Napi::Value ool, Napi::Value ool_ports,
+  void Prepare(Instance& instance, const uint8_t* bytes, size_t size, Napi::Value ool, Napi::Value ool_ports,
                Napi::Value moved);
   /** One mach_msg send with a zero timeout. Returns the code without the MACH_MSG_MASK bits. */
   mach_msg_return_t SendOnce();
@@ -119,7 +119,11 @@ class PendingSend : public Napi::ObjectWrap<PendingSend> {
   explicit PendingSend(const Napi::CallbackInfo& info);
   ~PendingSend() override;
 
-  /** Starts waiting; `timeout_ms` < 0 waits for ever. Returns a failure code if waiting is impossible. */
+  /**
+   * Starts waiting on the runtime's send watch for the destination, retrying
+   * each time it polls readable; `timeout_ms` < 0 waits for ever. Returns a
+   * failure code if waiting is impossible.
+   */
   mach_msg_return_t Begin(std::unique_ptr<OutgoingMessage> message, int64_t timeout_ms);
   /** Ends the wait with `code` (cancelled or timed out); `notify` calls the JS completion callback. */
   void Finish(mach_msg_return_t code, bool notify);

@@ -181,7 +181,9 @@ struct NameServer {
   mach_port_t port = MACH_PORT_NULL;
   pid_t pid = 0;
 };
-NameServer g_server;
+// Never destroyed: a program may exit while the server thread still runs (a joinable std::thread
+// destroyed at exit would terminate it).
+NameServer &g_server = *new NameServer();
 
 }  // namespace
 

@@ -109,9 +109,7 @@ kern_return_t tsmig_watch_ack(int watch_fd) {
   auto it = s.send_watches.find(watch_fd);
   if (it != s.send_watches.end() && it->second.room_fd >= 0) {
     // Take the token that made the watch readable: the next one comes with the next freed slot.
-    uint64_t v;
-    ssize_t n = read(it->second.room_fd, &v, sizeof v);
-    (void)n;
+    if (it->second.page != nullptr) page_take(it->second.page, it->second.room_fd);
   }
   return KERN_SUCCESS;
 }
@@ -161,6 +159,9 @@ kern_return_t tsmig_space_stats(tsmig_space_stats_t *out) {
       fd(rp.page_fd);  // (its room eventfd belongs to the page map, counted below)
       fd(rp.ns_fd);
       fd(rp.pd_fd);
+      if (rp.stash) {
+        for (int f : rp.stash->fds) fd(f);
+      }
     }
     if (e.pset) fd(e.pset->epfd);
   }
@@ -176,6 +177,7 @@ kern_return_t tsmig_space_stats(tsmig_space_stats_t *out) {
   for (int k = 1; k <= TASK_MAX_SPECIAL_PORT; k++) fd(s.special[k].fd);
   fd(s.monitor.epfd);
   fd(s.wake_fd);
+  fd(s.stash_fd);
   st.rejected_datagrams = s.rejected;
   *out = st;
   return KERN_SUCCESS;

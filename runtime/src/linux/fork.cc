@@ -88,6 +88,9 @@ void after_fork_child() {
       raw_close(rp.pd_fd);
       raw_close(rp.epfd);
       rp.page = nullptr;
+      if (rp.stash) {
+        for (int &fd : rp.stash->fds) raw_close(fd);
+      }
     }
     if (e.pset) raw_close(e.pset->epfd);
   }
@@ -135,6 +138,7 @@ void after_fork_child() {
     raw_close(r.fd);
   }
   new (&s.mu) std::mutex();
+  new (&s.direct_cv) std::condition_variable();
   g_reset_pending.store(true, std::memory_order_release);
 }
 

@@ -11,6 +11,7 @@
 #include <tsmig/runtime.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -75,7 +76,7 @@ struct QueuePage {
   std::atomic<int32_t> queued;   // messages sent and not yet received
   std::atomic<int32_t> qlimit;   // the port's queue limit
   std::atomic<int32_t> waiters;  // senders waiting for room
-  uint32_t reserved;
+  std::atomic<int32_t> tokens;   // tokens posted and not yet taken (kept at most `waiters`)
 };
 static_assert(std::atomic<int32_t>::is_always_lock_free, "cross-process atomics must be lock-free");
 
@@ -84,13 +85,33 @@ enum class FamilyKind : uint8_t { Home = 0, Send = 1, SendOnce = 2 };
 /** One socket pair of a port, seen from the receive right: we hold its receiving end. */
 struct Family {
   int fd = -1;                // receiving end
-  uint64_t send_ino = 0;      // inode of the sending end (recognises our own rights coming back)
   FamilyKind kind = FamilyKind::Send;
   bool senders_gone = false;  // every sending end is closed (EPOLLHUP seen), messages may remain
   uint64_t monitor_token = 0; // registered with the monitor thread (no-senders request armed)
 };
 
 enum class PortState : uint8_t { Live, InTransit, Gone };
+
+/**
+ * A message taken off a family that did not fit the receiver's buffer under
+ * MACH_RCV_LARGE: it stays at the head of the port's queue here (checked,
+ * with its descriptors and sender), and the port's epoll polls readable
+ * (kStashToken) until it is received. It travels with a moved receive right.
+ */
+struct Stash {
+  std::vector<uint8_t> data;         // the datagram (its slot of the queue limit already given back)
+  std::vector<uint8_t> aux_records;  // records read from its auxiliary socket, if any
+  std::vector<int> fds;              // every descriptor it carries, auxiliary ones included
+  bool aux_read = false;             // its auxiliary socket (if any) was read into aux_records and fds
+  bool slot_released = false;        // its slot of the queue limit was given back
+  bool fds_lost = false;
+  bool have_creds = false;
+  int32_t pid = 0;
+  uint32_t uid = 0, gid = 0;
+};
+
+/** The epoll data of the space's stash descriptor in a port's epoll. */
+constexpr uint64_t kStashToken = ~0ull;
 
 /** A port whose receive right this process holds. */
 struct ReceivePort {
@@ -99,7 +120,6 @@ struct ReceivePort {
   std::unordered_map<uint64_t, Family> families;  // by token (the epoll data)
   uint64_t home_token = 0;  // the home family (0: none yet)
   int home_send_fd = -1;    // its sending end, which never leaves this process unless exported
-  uint64_t home_send_ino = 0;
   bool home_exported = false;  // copies of the home sending end were given away
   int page_fd = -1;
   QueuePage *page = nullptr;
@@ -115,6 +135,12 @@ struct ReceivePort {
   mach_port_name_t pset = MACH_PORT_NULL;
   PortState state = PortState::Live;
   bool woken = false;  // the space's wake descriptor was added to epfd
+  std::unique_ptr<Stash> stash;
+  // Threads blocked in recvmsg on the home family itself (the fast path of a blocking receive on a
+  // port whose only family is home), and what keeps new ones out while the port is being moved.
+  int direct = 0;
+  int no_direct = 0;
+  std::vector<int> deferred_close;  // descriptors to close once the direct receivers have left
   ~ReceivePort();
 };
 
@@ -266,14 +292,17 @@ struct Space {
   uint64_t id_state = 0;
   uint64_t rejected = 0;
   uint64_t use_clock = 0;
-  int wake_fd = -1;  // an eventfd that is always readable: added to an epoll, it wakes every waiter
+  int wake_fd = -1;   // an eventfd that is always readable: added to an epoll, it wakes every waiter
+  int stash_fd = -1;  // another one, in the epoll of each port that holds a stashed message
+  std::condition_variable direct_cv;  // a direct receiver left its recvmsg
   Monitor monitor;
   std::map<uintptr_t, Region> regions;
   std::multimap<size_t, uintptr_t> free_segments;   // len -> address
   std::multimap<size_t, uintptr_t> free_anonymous;  // len -> address
   std::unordered_map<uint64_t, uintptr_t> away;     // memfd inode -> address of an Away mapping
   size_t free_segment_bytes = 0, free_anonymous_bytes = 0, away_bytes = 0;
-  bool ool_copy_mode = false;  // TSMIG_OOL=copy: private sealed copies for every large region
+  bool ool_copy_mode = false;     // TSMIG_OOL=copy: private sealed copies for every large region
+  bool ool_protect_mode = false;  // TSMIG_OOL=protect: regions sent away become inaccessible (PROT_NONE)
   std::atomic<uint64_t> epoch{1};  // bumped by the reset after fork()
   uint32_t fork_slot = 0;          // a free table index reserved before fork() for the child's bootstrap name
 };
@@ -326,9 +355,27 @@ void retire_home(Space &s, ReceivePort &rp);
 void close_family(Space &s, ReceivePort &rp, uint64_t token);
 /** Closes everything a port holds (families, home, page, request rights); the port is gone. */
 void close_port_descriptors(Space &s, ReceivePort &rp, bool send_requests_away);
+/** Wakes the threads blocked directly on the home family (one wake datagram each). */
+void wake_direct(Space &s, ReceivePort &rp);
+/**
+ * Keeps direct receivers off `rp` (no_direct++) and waits, releasing the held
+ * lock, until none is inside recvmsg: nothing can then take a message from
+ * the port's sockets before they move. The caller does no_direct-- later.
+ */
+void quiesce_direct(Space &s, ReceivePort &rp);
+/** Keeps a stash at the head of the port (registers it with the port's epoll). */
+void set_stash(Space &s, ReceivePort &rp, std::unique_ptr<Stash> stash);
+/** Takes the stash off the port (unregisters it). */
+std::unique_ptr<Stash> take_stash(Space &s, ReceivePort &rp);
 kern_return_t ensure_page(Space &s, ReceivePort &rp);
-/** Posts `tokens` on the room eventfd when senders wait (a slot freed, the limit changed, the port died). */
+/**
+ * Posts up to `tokens` on the room eventfd, never more than there are waiters
+ * without one (a slot freed, the limit changed, the port died): a waiting
+ * sender is woken once per wait, not once per freed slot.
+ */
 void page_post(QueuePage *page, int room_fd, int32_t tokens);
+/** Takes one token from the room eventfd (a waiter woke up); false if there was none. */
+bool page_take(QueuePage *page, int room_fd);
 /** Takes one slot of the queue limit; false when the queue is full. */
 bool page_reserve(QueuePage *page);
 /** Gives a slot back (the receiver dequeued a counted message, or a send failed) and wakes one waiter. */
@@ -342,8 +389,6 @@ void unref_page(Space &s, uint64_t id);
 QueuePage *map_page(int fd, uint64_t expect_id);
 /** Reads the mailbox of a sending end: the port id, and the page and room descriptors if wanted. */
 bool read_mailbox(int send_fd, uint64_t &port_id, int *page_fd, int *room_fd);
-/** True when the descriptor is one of this port's sending ends (inode check). */
-bool is_own_sending_end(const ReceivePort &rp, int fd);
 uint64_t inode_of(int fd);
 
 // rights (rights.cc)

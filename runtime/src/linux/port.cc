@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -129,6 +130,7 @@ kern_return_t ensure_page(Space &s, ReceivePort &rp) {
   page->queued.store(0);
   page->qlimit.store(static_cast<int32_t>(rp.qlimit));
   page->waiters.store(0);
+  page->tokens.store(0);
   rp.page_fd = fd;
   rp.page = page;
   rp.room_fd = room;
@@ -148,10 +150,25 @@ bool page_reserve(QueuePage *page) {
 }
 
 void page_post(QueuePage *page, int room_fd, int32_t tokens) {
-  if (room_fd < 0 || tokens <= 0 || page->waiters.load() <= 0) return;
-  uint64_t n = static_cast<uint64_t>(tokens);
+  if (room_fd < 0 || tokens <= 0) return;
+  int32_t have = page->tokens.load();
+  int32_t want;
+  do {
+    want = std::min(tokens, page->waiters.load() - have);
+    if (want <= 0) return;
+  } while (!page->tokens.compare_exchange_weak(have, have + want));
+  uint64_t n = static_cast<uint64_t>(want);
   ssize_t w = write(room_fd, &n, sizeof n);
   (void)w;  // a full counter (2^64 - 2 tokens) means waiters will find room anyway
+}
+
+bool page_take(QueuePage *page, int room_fd) {
+  uint64_t v;
+  if (read(room_fd, &v, sizeof v) != static_cast<ssize_t>(sizeof v)) return false;
+  int32_t have = page->tokens.load();
+  while (have > 0 && !page->tokens.compare_exchange_weak(have, have - 1)) {
+  }
+  return true;
 }
 
 void page_release(QueuePage *page, int room_fd) {
@@ -167,7 +184,6 @@ kern_return_t make_family(Space &s, ReceivePort &rp, FamilyKind kind, int &send_
   int snd = sv[1];
   int bufsize = kSendBuffer;
   setsockopt(snd, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof bufsize);
-  uint64_t send_ino = 0;
   if (kind != FamilyKind::SendOnce) {
     // Send families are coalesced and counted: they need the mailbox (id + queue page) and the inode.
     kern_return_t kr = ensure_page(s, rp);
@@ -176,7 +192,6 @@ kern_return_t make_family(Space &s, ReceivePort &rp, FamilyKind kind, int &send_
       close(snd);
       return kr != KERN_SUCCESS ? kr : KERN_RESOURCE_SHORTAGE;
     }
-    send_ino = inode_of(snd);
   }
   int one = 1;
   setsockopt(recv_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
@@ -192,9 +207,9 @@ kern_return_t make_family(Space &s, ReceivePort &rp, FamilyKind kind, int &send_
   }
   Family f;
   f.fd = recv_fd;
-  f.send_ino = send_ino;
   f.kind = kind;
   rp.families.emplace(token, f);
+  wake_direct(s, rp);  // a thread blocked on home alone would not see this family's messages
   if (kind == FamilyKind::SendOnce) rp.sorights++;
   if (kind == FamilyKind::Send && rp.ns_fd >= 0) monitor_watch_family(s, rp, token);
   send_fd = snd;
@@ -209,7 +224,6 @@ kern_return_t ensure_home(Space &s, ReceivePort &rp) {
   if (kr != KERN_SUCCESS) return kr;
   rp.home_token = token;
   rp.home_send_fd = snd;
-  rp.home_send_ino = rp.families[token].send_ino;
   rp.home_exported = false;
   return KERN_SUCCESS;
 }
@@ -232,6 +246,7 @@ kern_return_t export_send(Space &s, ReceivePort &rp, int &fd, bool &fd_owned, ui
 
 void retire_home(Space &s, ReceivePort &rp) {
   if (rp.home_token == 0) return;
+  wake_direct(s, rp);  // they must not stay blocked on a family that is no longer home
   auto it = rp.families.find(rp.home_token);
   if (it != rp.families.end()) {
     it->second.kind = FamilyKind::Send;
@@ -239,7 +254,6 @@ void retire_home(Space &s, ReceivePort &rp) {
   }
   close_fd(rp.home_send_fd);
   rp.home_send_fd = -1;
-  rp.home_send_ino = 0;
   rp.home_token = 0;
   rp.home_exported = false;
 }
@@ -251,7 +265,11 @@ void close_family(Space &s, ReceivePort &rp, uint64_t token) {
   monitor_unwatch_family(s, f);
   // Unregister before closing: another process may hold the same socket, keeping it alive in our epoll.
   epoll_ctl(rp.epfd, EPOLL_CTL_DEL, f.fd, nullptr);
-  close_fd(f.fd);
+  if (token == rp.home_token && rp.direct > 0) {
+    rp.deferred_close.push_back(f.fd);  // a direct receiver still uses this descriptor number
+  } else {
+    close_fd(f.fd);
+  }
   if (f.kind == FamilyKind::SendOnce && rp.sorights > 0) rp.sorights--;
   if (token == rp.home_token) {
     close_fd(rp.home_send_fd);
@@ -262,7 +280,43 @@ void close_family(Space &s, ReceivePort &rp, uint64_t token) {
   rp.families.erase(it);
 }
 
+void wake_direct(Space &, ReceivePort &rp) {
+  if (rp.direct <= 0 || rp.home_send_fd < 0) return;
+  WireHeader h{};
+  h.magic = kWireMagic;
+  h.version = kWireVersion;
+  h.flags = WIRE_WAKE;
+  for (int i = 0; i < rp.direct; i++) send(rp.home_send_fd, &h, sizeof h, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+void quiesce_direct(Space &s, ReceivePort &rp) {
+  rp.no_direct++;
+  if (rp.direct == 0) return;
+  wake_direct(s, rp);
+  std::unique_lock<std::mutex> lk(s.mu, std::adopt_lock);  // the caller holds it; we only wait with it
+  s.direct_cv.wait(lk, [&] { return rp.direct == 0; });
+  lk.release();
+}
+
+void set_stash(Space &s, ReceivePort &rp, std::unique_ptr<Stash> stash) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kStashToken;
+  epoll_ctl(rp.epfd, EPOLL_CTL_ADD, s.stash_fd, &ev);
+  rp.stash = std::move(stash);
+  wake_direct(s, rp);  // other direct receivers must see the head of the queue
+}
+
+std::unique_ptr<Stash> take_stash(Space &s, ReceivePort &rp) {
+  if (rp.stash) epoll_ctl(rp.epfd, EPOLL_CTL_DEL, s.stash_fd, nullptr);
+  return std::move(rp.stash);
+}
+
 void close_port_descriptors(Space &s, ReceivePort &rp, bool) {
+  wake_direct(s, rp);
+  if (std::unique_ptr<Stash> st = take_stash(s, rp)) {
+    for (int fd : st->fds) close_fd(fd);  // the queued message is destroyed with the port
+  }
   std::vector<uint64_t> tokens;
   tokens.reserve(rp.families.size());
   for (auto &kv : rp.families) tokens.push_back(kv.first);
@@ -271,7 +325,7 @@ void close_port_descriptors(Space &s, ReceivePort &rp, bool) {
   rp.home_send_fd = -1;
   rp.home_token = 0;
   if (rp.page != nullptr) {
-    // Senders waiting for room learn that the port is gone (their next send fails).
+    // The sockets are dead now: wake the senders waiting for room, so their next send fails.
     rp.page->qlimit.store(INT32_MAX);
     page_post(rp.page, rp.room_fd, rp.page->waiters.load());
     unref_page(s, rp.id);
@@ -362,14 +416,5 @@ QueuePage *sender_page(Space &s, Entry &e) {
   return page;
 }
 
-bool is_own_sending_end(const ReceivePort &rp, int fd) {
-  uint64_t ino = inode_of(fd);
-  if (ino == 0) return false;
-  if (ino == rp.home_send_ino) return true;
-  for (auto &kv : rp.families) {
-    if (kv.second.send_ino == ino) return true;
-  }
-  return false;
-}
 
 }  // namespace tsmig::lx

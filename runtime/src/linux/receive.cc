@@ -57,6 +57,8 @@ struct Incoming {
   bool have_creds = false;
   ucred creds{};
   std::vector<uint8_t> aux_records;
+  bool aux_done = false;       // a stashed message: its auxiliary socket was read already
+  bool slot_released = false;  // a stashed message: its queue-limit slot was given back already
   void close_all() {
     for (int fd : fds) close_fd(fd);
     fds.clear();
@@ -299,26 +301,40 @@ bool validate(const WireHeader &h, const uint8_t *records, const uint8_t *mach, 
   return true;
 }
 
+bool is_wake(const Incoming &in) {
+  WireHeader h;
+  if (in.len != sizeof h || !in.fds.empty()) return false;
+  memcpy(&h, in.data, sizeof h);
+  return h.magic == kWireMagic && (h.flags & WIRE_WAKE) != 0;
+}
+
 /** Copies a checked datagram into the caller's buffer, installing what it carries. */
 Outcome deliver(ReceiveCall &call, ReceivePort &rp, mach_port_name_t port_name, Incoming &in) {
   Space &s = call.s;
+  if (is_wake(in)) return Outcome::Nothing;  // only meant to wake a thread blocked on the family
   WireHeader h;
   bool ok = in.len >= sizeof h && !in.truncated;
   if (ok) memcpy(&h, in.data, sizeof h);
   ok = ok && h.magic == kWireMagic && h.version == kWireVersion;
-  if (ok && (h.flags & WIRE_COUNTED) && rp.page != nullptr) page_release(rp.page, rp.room_fd);  // the slot is free again
+  if (ok && (h.flags & WIRE_COUNTED) && rp.page != nullptr && !in.slot_released) {
+    page_release(rp.page, rp.room_fd);  // the slot is free again
+    in.slot_released = true;
+  }
   bool records_in_aux = ok && (h.flags & WIRE_RECORDS_IN_AUX);
   ok = ok && in.len == sizeof h + (records_in_aux ? 0 : h.record_bytes) + h.mach_size + h.inline_bytes;
   if (ok && (h.flags & WIRE_AUX)) {
-    // The auxiliary socket is the last descriptor of the control message.
-    if (in.fds.empty() || in.fds_lost) {
-      ok = false;
-    } else {
-      int aux = in.fds.back();
-      in.fds.pop_back();
-      ok = read_aux(aux, records_in_aux, in);
-      if (records_in_aux && in.aux_records.size() != h.record_bytes) ok = false;
+    if (!in.aux_done) {
+      // The auxiliary socket is the last descriptor of the control message.
+      if (in.fds.empty() || in.fds_lost) {
+        ok = false;
+      } else {
+        int aux = in.fds.back();
+        in.fds.pop_back();
+        ok = read_aux(aux, records_in_aux, in);
+        in.aux_done = true;
+      }
     }
+    if (ok && records_in_aux && in.aux_records.size() != h.record_bytes) ok = false;
   } else if (ok && records_in_aux) {
     ok = false;
   }
@@ -339,10 +355,27 @@ Outcome deliver(ReceiveCall &call, ReceivePort &rp, mach_port_name_t port_name, 
   }
   size_t mach_size = h.mach_size;
   if (call.rcv_size < mach_size + call.trailer_size) {
-    // Too large and not MACH_RCV_LARGE (that case was answered before dequeuing): the message is destroyed.
-    in.close_all();
     if (call.rcv_size >= 8) call.buf->msgh_size = static_cast<mach_msg_size_t>(mach_size);
     call.result = MACH_RCV_TOO_LARGE;
+    if (call.option & MACH_RCV_LARGE) {
+      // It stays at the head of the queue, with everything it carries, for a larger receive.
+      if ((call.option & MACH_RCV_LARGE_IDENTITY) && call.rcv_size >= 16) call.buf->msgh_local_port = port_name;
+      auto st = std::make_unique<Stash>();
+      st->data.assign(in.data, in.data + in.len);
+      st->aux_records = std::move(in.aux_records);
+      st->aux_read = in.aux_done;
+      st->slot_released = in.slot_released;
+      st->fds = std::move(in.fds);
+      st->fds_lost = in.fds_lost;
+      st->have_creds = in.have_creds;
+      st->pid = in.creds.pid;
+      st->uid = in.creds.uid;
+      st->gid = in.creds.gid;
+      set_stash(s, rp, std::move(st));
+      in.fds.clear();
+    } else {
+      in.close_all();  // without MACH_RCV_LARGE the message is destroyed, as Mach does
+    }
     return Outcome::Delivered;
   }
   uint8_t *out = reinterpret_cast<uint8_t *>(call.buf);
@@ -450,19 +483,6 @@ Outcome try_family(ReceiveCall &call, ReceivePort &rp, mach_port_name_t port_nam
   if (it == rp.families.end()) return Outcome::Nothing;
   int fd = it->second.fd;
   FamilyKind kind = it->second.kind;
-  if (call.option & MACH_RCV_LARGE) {
-    // Learn the size first, so a message too large for the buffer stays queued with its rights.
-    WireHeader h;
-    ssize_t n = recv(fd, &h, sizeof h, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
-    if (n < 0) return Outcome::Nothing;
-    if (n >= static_cast<ssize_t>(sizeof h) && h.magic == kWireMagic && h.version == kWireVersion &&
-        call.rcv_size < static_cast<size_t>(h.mach_size) + call.trailer_size) {
-      if (call.rcv_size >= 8) call.buf->msgh_size = h.mach_size;
-      if ((call.option & MACH_RCV_LARGE_IDENTITY) && call.rcv_size >= 16) call.buf->msgh_local_port = port_name;
-      call.result = MACH_RCV_TOO_LARGE;
-      return Outcome::Delivered;
-    }
-  }
   RecvBuffers &rb = buffers();
   Incoming in;
   iovec iov{rb.data.get(), kMaxDatagram};
@@ -489,14 +509,109 @@ Outcome try_family(ReceiveCall &call, ReceivePort &rp, mach_port_name_t port_nam
   return deliver(call, rp, port_name, in);
 }
 
+/** Delivers the port's stashed message (it is the head of the queue). */
+Outcome deliver_stash(ReceiveCall &call, ReceivePort &rp, mach_port_name_t port_name) {
+  std::unique_ptr<Stash> st = take_stash(call.s, rp);
+  if (!st) return Outcome::Nothing;
+  Incoming in;
+  in.data = st->data.data();
+  in.len = st->data.size();
+  in.fds = std::move(st->fds);
+  in.aux_records = std::move(st->aux_records);
+  in.aux_done = st->aux_read;
+  in.slot_released = st->slot_released;
+  in.fds_lost = st->fds_lost;
+  in.have_creds = st->have_creds;
+  in.creds.pid = st->pid;
+  in.creds.uid = st->uid;
+  in.creds.gid = st->gid;
+  return deliver(call, rp, port_name, in);
+}
+
 /** Looks for a message on `rp` without blocking: drains ready families until one delivers. */
 Outcome poll_port(ReceiveCall &call, ReceivePort &rp, mach_port_name_t port_name, const epoll_event *evs, int n) {
+  if (rp.stash) return deliver_stash(call, rp, port_name);  // the head of the queue comes first
   for (int i = 0; i < n; i++) {
     uint64_t token = evs[i].data.u64;
-    if (token == 0) continue;
+    if (token == 0 || token == kStashToken) continue;
     if (try_family(call, rp, port_name, token) == Outcome::Delivered) return Outcome::Delivered;
   }
   return Outcome::Nothing;
+}
+
+bool can_receive_directly(const ReceivePort &rp) {
+  return rp.state == PortState::Live && rp.no_direct == 0 && !rp.stash && !rp.woken && rp.pset == MACH_PORT_NULL &&
+         rp.home_token != 0 && rp.families.size() == 1;
+}
+
+/**
+ * The fast path of a blocking receive on a port whose only family is home:
+ * one recvmsg, no epoll_wait. Whatever could make that wrong (a new family,
+ * a stash, a set, a move, destruction) first wakes us with a wake datagram.
+ */
+Outcome receive_directly(ReceiveCall &call, Lock &lk, const std::shared_ptr<ReceivePort> &rp,
+                         mach_port_name_t port_name) {
+  Space &s = call.s;
+  uint64_t token = rp->home_token;
+  int fd = rp->families[token].fd;
+  RecvBuffers &rb = buffers();
+  Incoming in;
+  iovec iov{rb.data.get(), kMaxDatagram};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = rb.control;
+  msg.msg_controllen = sizeof rb.control;
+  rp->direct++;
+  lk.unlock();
+  ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+  int err = errno;
+  lk.lock();
+  if (--rp->direct == 0) {
+    for (int d : rp->deferred_close) close_fd(d);
+    rp->deferred_close.clear();
+    s.direct_cv.notify_all();
+  }
+  if (n < 0) {
+    if (err == EINTR && (call.option & MACH_RCV_INTERRUPT)) {
+      call.result = MACH_RCV_INTERRUPTED;
+      return Outcome::Delivered;
+    }
+    return Outcome::Nothing;
+  }
+  collect_control(msg, in);
+  in.data = rb.data.get();
+  in.len = static_cast<size_t>(n);
+  in.truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+  if (is_wake(in)) return Outcome::Nothing;
+  if (rp->state == PortState::Gone) {
+    in.close_all();  // destroyed with the port
+    return Outcome::Nothing;
+  }
+  if (rp->state == PortState::InTransit) {
+    // Taken just as the right started to leave: it stays the head of the queue and goes along.
+    if (n > 0 || !in.fds.empty()) {
+      auto st = std::make_unique<Stash>();
+      st->data.assign(in.data, in.data + in.len);
+      st->fds = std::move(in.fds);
+      st->fds_lost = in.fds_lost;
+      st->have_creds = in.have_creds;
+      st->pid = in.creds.pid;
+      st->uid = in.creds.uid;
+      st->gid = in.creds.gid;
+      set_stash(s, *rp, std::move(st));
+    }
+    return Outcome::Nothing;
+  }
+  if (n == 0 && in.fds.empty()) {
+    // The family was retired from home meanwhile and lost its senders.
+    if (rp->families.count(token) == 0) return Outcome::Nothing;
+    pollfd p{fd, POLLRDHUP, 0};
+    if (poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP))) return family_eof(call, *rp, port_name, token);
+    s.rejected++;
+    return Outcome::Nothing;
+  }
+  return deliver(call, *rp, port_name, in);
 }
 
 }  // namespace
@@ -515,7 +630,18 @@ mach_msg_return_t msg_receive(mach_msg_header_t *buf, mach_msg_option_t option, 
   std::shared_ptr<PortSet> ps = e->pset;
   int epfd = rp ? rp->epfd : ps->epfd;
   epoll_event evs[16];
+  if (rp && finite && timeout == 0 && rp->state == PortState::Live && !rp->stash && rp->families.size() == 1) {
+    // A zero-timeout receive on a port with one family — an event loop told the port is readable,
+    // with one sender — needs no epoll_wait: one recvmsg that does not wait.
+    if (try_family(call, *rp, rcv_name, rp->families.begin()->first) == Outcome::Delivered) return call.result;
+  }
   for (;;) {
+    if (rp && !finite && can_receive_directly(*rp)) {
+      if (receive_directly(call, lk, rp, rcv_name) == Outcome::Delivered) return call.result;
+      if (rp->state == PortState::Gone) return MACH_RCV_PORT_DIED;
+      if (rp->state == PortState::InTransit) return MACH_RCV_PORT_CHANGED;
+      continue;
+    }
     int wait_ms = -1;
     if (finite) {
       int64_t left = (end - now_ns() + 999999) / 1000000;

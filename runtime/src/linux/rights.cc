@@ -82,8 +82,9 @@ mach_port_name_t install_impl(Space &s, CarriedRight &r, mach_port_name_t want, 
         if (it != s.by_id.end()) {
           mach_port_name_t name = it->second;
           Entry &e = *lookup(s, name);
-          bool ours = !e.recv || r.pinned || !r.fd_owned || is_own_sending_end(*e.recv, r.fd);
-          if (ours) {
+          // A send right to our own port needs no socket of its own here: it joins the receive
+          // right's name (whoever claims our port's id gives us at most a right we already have).
+          {
             if (r.fd_owned) close_fd(r.fd);
             r.fd = -1;
             if (e.rights & MACH_PORT_TYPE_SEND) {
@@ -94,8 +95,6 @@ mach_port_name_t install_impl(Space &s, CarriedRight &r, mach_port_name_t want, 
             }
             return name;
           }
-          // A socket that claims our port's id but is not one of our sending ends: keep it apart.
-          r.id = new_port_id(s);
         }
       }
       if (!r.fd_owned) {
@@ -231,6 +230,7 @@ kern_return_t copyin_right(Space &s, mach_port_name_t name, mach_msg_type_name_t
       leave_set(s, *rp);
       rp->state = PortState::InTransit;
       wake_waiters(s, rp->epfd, rp->woken);
+      wake_direct(s, *rp);
       e->rights &= ~MACH_PORT_TYPE_RECEIVE;
       e->recv.reset();
       if (e->rights & MACH_PORT_TYPE_SEND) {
@@ -462,6 +462,9 @@ void finish_departure(Space &s, ReceivePort &rp) {
     close_fd(kv.second.fd);
   }
   rp.families.clear();
+  if (std::unique_ptr<Stash> st = take_stash(s, rp)) {
+    for (int fd : st->fds) close_fd(fd);  // our copies: the message travelled with the right
+  }
   close_fd(rp.home_send_fd);
   rp.home_send_fd = -1;
   rp.home_token = 0;
@@ -489,7 +492,6 @@ void serialize_receive(Space &, ReceivePort &rp, std::vector<uint8_t> &block, st
   st.qlimit = port_qlimit(rp);
   st.ns_sync = rp.ns_sync;
   st.context = rp.context;
-  st.home_send_ino = rp.home_send_ino;
   std::vector<RecvFamily> fams;
   if (st.flags & RS_PAGE) fds.push_back(rp.page_fd);
   if (st.flags & RS_ROOM) fds.push_back(rp.room_fd);
@@ -501,26 +503,68 @@ void serialize_receive(Space &, ReceivePort &rp, std::vector<uint8_t> &block, st
     if (kv.first == rp.home_token) continue;
     RecvFamily f{};
     f.kind = static_cast<uint8_t>(kv.second.kind);
-    f.send_ino = kv.second.send_ino;
     fams.push_back(f);
     fds.push_back(kv.second.fd);
   }
   if (st.flags & RS_NO_SENDERS) fds.push_back(rp.ns_fd);
   if (st.flags & RS_PORT_DESTROYED) fds.push_back(rp.pd_fd);
+  if (rp.stash) st.flags |= RS_STASH;
   st.family_count = static_cast<uint32_t>(fams.size());
   size_t at = block.size();
   block.resize(at + sizeof st + fams.size() * sizeof(RecvFamily));
   memcpy(block.data() + at, &st, sizeof st);
   if (!fams.empty()) memcpy(block.data() + at + sizeof st, fams.data(), fams.size() * sizeof(RecvFamily));
+  if (rp.stash) {
+    // The message at the head of the queue goes along, descriptors last.
+    const Stash &sh = *rp.stash;
+    StashHeader h{};
+    h.data_len = static_cast<uint32_t>(sh.data.size());
+    h.aux_len = static_cast<uint32_t>(sh.aux_records.size());
+    h.fd_count = static_cast<uint32_t>(sh.fds.size());
+    h.flags = (sh.have_creds ? 1u : 0u) | (sh.fds_lost ? 2u : 0u) | (sh.aux_read ? 4u : 0u) |
+              (sh.slot_released ? 8u : 0u);
+    h.pid = sh.pid;
+    h.uid = sh.uid;
+    h.gid = sh.gid;
+    size_t len = (sizeof h + sh.data.size() + sh.aux_records.size() + 7) & ~size_t{7};
+    size_t p = block.size();
+    block.resize(p + len);
+    memcpy(block.data() + p, &h, sizeof h);
+    memcpy(block.data() + p + sizeof h, sh.data.data(), sh.data.size());
+    if (!sh.aux_records.empty())
+      memcpy(block.data() + p + sizeof h + sh.data.size(), sh.aux_records.data(), sh.aux_records.size());
+    fds.insert(fds.end(), sh.fds.begin(), sh.fds.end());
+  }
 }
+
+namespace {
+
+/** Where a state block's stash header starts, and its padded length; false if malformed. */
+bool stash_section(const uint8_t *block, size_t len, const RecvState &st, StashHeader &h, size_t &at) {
+  at = sizeof st + st.family_count * sizeof(RecvFamily);
+  if (len < at + sizeof h) return false;
+  memcpy(&h, block + at, sizeof h);
+  if (h.data_len > kMaxDatagram || h.aux_len > kMaxDatagram || h.fd_count > (1u << 16)) return false;
+  size_t padded = (sizeof h + static_cast<size_t>(h.data_len) + h.aux_len + 7) & ~size_t{7};
+  return len == at + padded;
+}
+
+}  // namespace
 
 bool receive_state_fds(const uint8_t *block, size_t len, size_t &nfds) {
   if (len < sizeof(RecvState)) return false;
   RecvState st;
   memcpy(&st, block, sizeof st);
   if (st.family_count > (len - sizeof st) / sizeof(RecvFamily)) return false;
-  if (len != sizeof st + st.family_count * sizeof(RecvFamily)) return false;
-  if (st.flags & ~(RS_HOME | RS_HOME_EXPORTED | RS_PAGE | RS_ROOM | RS_NO_SENDERS | RS_PORT_DESTROYED)) return false;
+  if (st.flags & ~(RS_HOME | RS_HOME_EXPORTED | RS_PAGE | RS_ROOM | RS_NO_SENDERS | RS_PORT_DESTROYED | RS_STASH))
+    return false;
+  StashHeader sh{};
+  size_t at;
+  if (st.flags & RS_STASH) {
+    if (!stash_section(block, len, st, sh, at)) return false;
+  } else if (len != sizeof st + st.family_count * sizeof(RecvFamily)) {
+    return false;
+  }
   if ((st.flags & RS_ROOM) && !(st.flags & RS_PAGE)) return false;
   if (st.qlimit > MACH_PORT_QLIMIT_MAX) return false;
   for (uint32_t i = 0; i < st.family_count; i++) {
@@ -531,7 +575,7 @@ bool receive_state_fds(const uint8_t *block, size_t len, size_t &nfds) {
   }
   nfds = ((st.flags & RS_PAGE) ? 1 : 0) + ((st.flags & RS_ROOM) ? 1 : 0) + ((st.flags & RS_HOME) ? 2 : 0) +
          st.family_count +
-         ((st.flags & RS_NO_SENDERS) ? 1 : 0) + ((st.flags & RS_PORT_DESTROYED) ? 1 : 0);
+         ((st.flags & RS_NO_SENDERS) ? 1 : 0) + ((st.flags & RS_PORT_DESTROYED) ? 1 : 0) + sh.fd_count;
   return true;
 }
 
@@ -556,7 +600,7 @@ std::shared_ptr<ReceivePort> adopt_receive(Space &s, uint64_t id, const uint8_t 
   rp->ns_sync = st.ns_sync;
   rp->context = st.context;
   size_t i = 0;
-  auto add_family = [&](int fd, FamilyKind kind, uint64_t send_ino) -> uint64_t {
+  auto add_family = [&](int fd, FamilyKind kind) -> uint64_t {
     uint64_t token = new_token(s);
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -565,7 +609,6 @@ std::shared_ptr<ReceivePort> adopt_receive(Space &s, uint64_t id, const uint8_t 
     Family f;
     f.fd = fd;
     f.kind = kind;
-    f.send_ino = send_ino;
     rp->families.emplace(token, f);
     if (kind == FamilyKind::SendOnce) rp->sorights++;
     return token;
@@ -595,17 +638,35 @@ std::shared_ptr<ReceivePort> adopt_receive(Space &s, uint64_t id, const uint8_t 
   if (st.flags & RS_HOME) {
     int rfd = fds[i++];
     rp->home_send_fd = fds[i++];
-    rp->home_send_ino = st.home_send_ino;
-    rp->home_token = add_family(rfd, FamilyKind::Home, st.home_send_ino);
+    rp->home_token = add_family(rfd, FamilyKind::Home);
     rp->home_exported = (st.flags & RS_HOME_EXPORTED) != 0;
   }
   for (uint32_t k = 0; k < st.family_count; k++) {
     RecvFamily f;
     memcpy(&f, block + sizeof st + k * sizeof f, sizeof f);
-    add_family(fds[i++], static_cast<FamilyKind>(f.kind), f.send_ino);
+    add_family(fds[i++], static_cast<FamilyKind>(f.kind));
   }
   if (st.flags & RS_NO_SENDERS) rp->ns_fd = fds[i++];
   if (st.flags & RS_PORT_DESTROYED) rp->pd_fd = fds[i++];
+  if (st.flags & RS_STASH) {
+    StashHeader h;
+    size_t at;
+    stash_section(block, len, st, h, at);
+    auto stash = std::make_unique<Stash>();
+    const uint8_t *p = block + at + sizeof h;
+    stash->data.assign(p, p + h.data_len);
+    stash->aux_records.assign(p + h.data_len, p + h.data_len + h.aux_len);
+    stash->fds.assign(fds + i, fds + i + h.fd_count);
+    i += h.fd_count;
+    stash->have_creds = h.flags & 1;
+    stash->fds_lost = h.flags & 2;
+    stash->aux_read = h.flags & 4;
+    stash->slot_released = h.flags & 8;
+    stash->pid = h.pid;
+    stash->uid = h.uid;
+    stash->gid = h.gid;
+    set_stash(s, *rp, std::move(stash));
+  }
   kr = KERN_SUCCESS;
   return rp;
 }

@@ -9,6 +9,7 @@
 // carried in that datagram.
 
 #include <poll.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -219,6 +220,58 @@ struct Carried {
 thread_local OutMessage t_out;
 thread_local Carried t_carried;
 
+/**
+ * Receive rights a message moves: before copyin, threads blocked directly on
+ * their home families must have left (they could otherwise take a message
+ * from a socket that is leaving). Kept quiet until the send is over.
+ */
+struct Quiesced {
+  std::vector<std::shared_ptr<ReceivePort>> ports;
+  ~Quiesced() {
+    for (auto &p : ports) p->no_direct--;
+  }
+  void add(Space &s, mach_port_name_t name) {
+    Entry *e = lookup(s, name);
+    if (e == nullptr || !e->recv) return;
+    for (auto &p : ports) {
+      if (p == e->recv) return;
+    }
+    std::shared_ptr<ReceivePort> rp = e->recv;
+    ports.push_back(rp);
+    quiesce_direct(s, *rp);
+  }
+  /** Every MOVE_RECEIVE in the message's body. */
+  void scan(Space &s, const mach_msg_header_t *msg, mach_msg_size_t send_size) {
+    const uint8_t *base = reinterpret_cast<const uint8_t *>(msg);
+    mach_msg_body_t body;
+    memcpy(&body, base + sizeof(mach_msg_header_t), sizeof body);
+    size_t p = sizeof(mach_msg_base_t);
+    for (mach_msg_size_t i = 0; i < body.msgh_descriptor_count; i++) {
+      if (p + sizeof(mach_msg_port_descriptor_t) > send_size) return;
+      uint8_t type = base[p + 11];
+      if (type == MACH_MSG_PORT_DESCRIPTOR) {
+        mach_msg_port_descriptor_t d;
+        memcpy(&d, base + p, sizeof d);
+        if (d.disposition == MACH_MSG_TYPE_MOVE_RECEIVE) add(s, d.name);
+        p += sizeof d;
+      } else {
+        if (p + 16 > send_size) return;
+        if (type == MACH_MSG_OOL_PORTS_DESCRIPTOR) {
+          mach_msg_ool_ports_descriptor_t d;
+          memcpy(&d, base + p, sizeof d);
+          if (d.disposition == MACH_MSG_TYPE_MOVE_RECEIVE && d.address != nullptr && d.count <= (1u << 20)) {
+            std::vector<mach_port_name_t> names(d.count);
+            if (safe_copy(names.data(), d.address, d.count * sizeof(mach_port_name_t))) {
+              for (mach_port_name_t n : names) add(s, n);
+            }
+          }
+        }
+        p += 16;
+      }
+    }
+  }
+};
+
 void add_right(Space &s, OutMessage &out, Carried &c, CarriedRight &&r) {
   size_t index = SIZE_MAX;
   switch (r.kind) {
@@ -414,6 +467,8 @@ mach_msg_return_t msg_send(mach_msg_header_t *msg, mach_msg_option_t option, mac
 
   Space &s = space();
   Lock lk(s.mu);
+  Quiesced quiet;
+  if (complex) quiet.scan(s, msg, send_size);
   Dest d;
   // While waiting for room we hold a reference to the port's page (it stays mapped, its room
   // eventfd open) and maybe a token taken from that eventfd, which goes back if we leave with it.
@@ -435,7 +490,15 @@ mach_msg_return_t msg_send(mach_msg_header_t *msg, mach_msg_option_t option, mac
       return mr;
     }
     if (d.page == nullptr || page_reserve(d.page)) break;
-    // The queue is full: Mach blocks the sender, or times out.
+    // The queue is full: Mach blocks the sender, or times out — unless the port is dead (its
+    // receiver may have died without opening the queue).
+    if (!d.own) {
+      Entry *e = lookup(s, d.name);
+      if (e != nullptr && check_dead(s, d.name, *e)) {
+        stop_waiting();
+        return MACH_SEND_INVALID_DEST;
+      }
+    }
     if (dl.expired()) {
       stop_waiting();
       return MACH_SEND_TIMED_OUT;
@@ -447,9 +510,9 @@ mach_msg_return_t msg_send(mach_msg_header_t *msg, mach_msg_option_t option, mac
     }
     QueuePage *page = d.page;
     int room = s.pages[d.id].room_fd;
-    int probe = d.own ? -1 : dup_cloexec(d.fd);  // the name may go away while we wait: watch a copy
     page->waiters.fetch_add(1);
     bool room_now = page->queued.load() < page->qlimit.load();
+    int probe = d.own || room_now ? -1 : dup_cloexec(d.fd);  // the name may go away while we wait: watch a copy
     lk.unlock();
     int rc = 0, err = 0;
     bool dead = false;
@@ -457,14 +520,14 @@ mach_msg_return_t msg_send(mach_msg_header_t *msg, mach_msg_option_t option, mac
       pollfd p[2] = {{room, POLLIN, 0}, {probe, 0, 0}};
       rc = poll(p, probe >= 0 ? 2 : 1, dl.wait_ms(-1));
       err = errno;
-      if (rc > 0 && (p[0].revents & POLLIN)) {
-        uint64_t v;
-        if (read(room, &v, sizeof v) == static_cast<ssize_t>(sizeof v)) holding_token = true;
-      }
+      if (rc > 0 && (p[0].revents & POLLIN)) holding_token = page_take(page, room);
       dead = rc > 0 && probe >= 0 && (p[1].revents & (POLLHUP | POLLERR));
     }
     page->waiters.fetch_sub(1);
     close_fd(probe);
+    // Woken by a freed slot: let a runnable receiver drain further before we fill the queue again, or
+    // on one CPU the two processes would switch for every message (Mach's semantics are unchanged).
+    if (holding_token) sched_yield();
     lk.lock();
     if (dead) {
       stop_waiting();

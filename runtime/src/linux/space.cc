@@ -43,6 +43,7 @@ void init_space() {
   s->table[1].gen = 3;
   s->table[1].rights = MACH_PORT_TYPE_SEND;
   s->wake_fd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
+  s->stash_fd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
   uint64_t seed = 0;
   if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof seed)) {
     seed = static_cast<uint64_t>(getpid()) << 32 ^ reinterpret_cast<uintptr_t>(s);
@@ -50,6 +51,7 @@ void init_space() {
   s->id_state = seed;
   const char *ool = getenv("TSMIG_OOL");
   s->ool_copy_mode = ool != nullptr && strcmp(ool, "copy") == 0;
+  s->ool_protect_mode = ool != nullptr && strcmp(ool, "protect") == 0;
   g_space = s;
   install_fork_handlers();
 }
@@ -270,11 +272,16 @@ void destroy_port_object(Space &s, const std::shared_ptr<ReceivePort> &rp) {
   wake_waiters(s, rp->epfd, rp->woken);
 }
 
-void destroy_receive(Space &s, mach_port_name_t name, Entry &e) {
-  std::shared_ptr<ReceivePort> rp = e.recv;
+void destroy_receive(Space &s, mach_port_name_t name, Entry &entry) {
+  std::shared_ptr<ReceivePort> rp = entry.recv;
+  Entry *e = &entry;
   leave_set(s, *rp);
   if (rp->pd_fd >= 0) {
     // Taken out of the space as a message would take it; our send right, if any, keeps a family.
+    quiesce_direct(s, *rp);
+    rp->no_direct--;
+    e = lookup(s, name);  // the lock was released while direct receivers left: look again
+    if (e == nullptr || e->recv != rp) return;
     CarriedRight c;
     kern_return_t kr = copyin_right(s, name, MACH_MSG_TYPE_MOVE_RECEIVE, c);
     if (kr == KERN_SUCCESS) {
@@ -282,21 +289,21 @@ void destroy_receive(Space &s, mach_port_name_t name, Entry &e) {
       return;
     }
   }
-  e.rights &= ~MACH_PORT_TYPE_RECEIVE;
-  e.recv.reset();
+  e->rights &= ~MACH_PORT_TYPE_RECEIVE;
+  e->recv.reset();
   s.by_id.erase(rp->id);
-  if (e.rights & MACH_PORT_TYPE_SEND) {
+  if (e->rights & MACH_PORT_TYPE_SEND) {
     // Our own send rights to the port become a dead name with the same references.
-    e.rights = MACH_PORT_TYPE_DEAD_NAME;
-    if (e.dn_fd >= 0) {
-      int fd = e.dn_fd;
-      e.dn_fd = -1;
-      if (e.urefs < MACH_PORT_UREFS_MAX) e.urefs++;
+    e->rights = MACH_PORT_TYPE_DEAD_NAME;
+    if (e->dn_fd >= 0) {
+      int fd = e->dn_fd;
+      e->dn_fd = -1;
+      if (e->urefs < MACH_PORT_UREFS_MAX) e->urefs++;
       notify_dead_name(s, fd, name);
     }
   }
   destroy_port_object(s, rp);
-  release_if_empty(s, name, e);
+  release_if_empty(s, name, *e);
 }
 
 namespace {
@@ -596,6 +603,7 @@ kern_return_t mach_port_move_member(ipc_space_t task, mach_port_name_t member, m
   if (epoll_ctl(se->pset->epfd, EPOLL_CTL_ADD, rp.epfd, &ev) != 0) return KERN_RESOURCE_SHORTAGE;
   se->pset->members.push_back(rp.id);
   rp.pset = after;
+  wake_direct(s, rp);
   return KERN_SUCCESS;
 }
 

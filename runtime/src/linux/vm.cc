@@ -4,10 +4,11 @@
 // segment, sent with deallocate, travels as its memfd — no copy; anything
 // else is copied once into a fresh pool segment (or, when small, into the
 // datagram). Ownership moves with the message: the sender keeps its mapping
-// but makes it inaccessible (PROT_NONE) and remembers it by memfd inode, so a
-// segment that comes back is made accessible again instead of faulted in
-// anew. Pools and that cache are bounded. TSMIG_OOL=copy makes every large
-// region a sealed private copy instead (see README.md, trust model).
+// and remembers it by memfd inode (it must not touch it any more), so a
+// segment that comes back is used again instead of faulted in anew (with
+// TSMIG_OOL=protect the kept mapping is inaccessible while away). Pools and
+// that cache are bounded. TSMIG_OOL=copy makes every large region a sealed
+// private copy instead (see README.md, trust model).
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -325,7 +326,9 @@ void commit_region(Space &s, CarriedRegion &r) {
     if (it != s.regions.end()) {
       // The segment belongs to the receiver now: keep the mapping, inaccessible, in case it comes back.
       Region &g = it->second;
-      mprotect(reinterpret_cast<void *>(g.addr), g.len, PROT_NONE);
+      // Kept mapped for the day it comes back. Made inaccessible only on request: changing the page
+      // tables costs a fault per page on the next touch, 20x the transfer itself on paravirtual VMs.
+      if (s.ool_protect_mode) mprotect(reinterpret_cast<void *>(g.addr), g.len, PROT_NONE);
       close_fd(g.fd);
       g.fd = -1;
       g.state = RegionState::Away;
@@ -384,7 +387,8 @@ kern_return_t receive_region(Space &s, uint8_t kind, uint32_t size, uint64_t val
       auto away = s.away.find(ino);
       if (away != s.away.end()) {
         Region &g = s.regions[away->second];
-        if (g.len == len && mprotect(reinterpret_cast<void *>(g.addr), len, PROT_READ | PROT_WRITE) == 0) {
+        if (g.len == len &&
+            (!s.ool_protect_mode || mprotect(reinterpret_cast<void *>(g.addr), len, PROT_READ | PROT_WRITE) == 0)) {
           // A segment we sent earlier came back: the mapping is still there, no page faults.
           s.away.erase(away);
           s.away_bytes -= len;

@@ -31,6 +31,9 @@ constexpr uint16_t WIRE_RECORDS_IN_AUX = 1u << 2;
 /** A notification the runtime generated on Mach's behalf: the receiver reports the kernel
     as its sender in the trailer (see the trust model in README.md). */
 constexpr uint16_t WIRE_KERNEL = 1u << 3;
+/** Not a message: a header alone that wakes a thread of the receiving process blocked directly on
+    the home family, so it looks at the port again. Receivers discard it wherever they find it. */
+constexpr uint16_t WIRE_WAKE = 1u << 4;
 
 struct WireHeader {
   uint32_t magic;
@@ -73,6 +76,7 @@ constexpr uint32_t RS_PAGE = 1u << 2;           // the queue page travels
 constexpr uint32_t RS_NO_SENDERS = 1u << 3;     // a no-senders request travels (its send-once right)
 constexpr uint32_t RS_PORT_DESTROYED = 1u << 4; // a port-destroyed request travels
 constexpr uint32_t RS_ROOM = 1u << 5;           // the queue page's room eventfd travels
+constexpr uint32_t RS_STASH = 1u << 6;          // a received, too-large message travels (StashHeader)
 
 /**
  * The state of a receive right in transit. Descriptors, in this order: the
@@ -86,17 +90,33 @@ struct RecvState {
   uint32_t ns_sync;
   uint32_t family_count;   // families besides home
   uint64_t context;
-  uint64_t home_send_ino;
   // followed by family_count × RecvFamily
 };
-static_assert(sizeof(RecvState) == 32, "receive state is 32 bytes");
+static_assert(sizeof(RecvState) == 24, "receive state is 24 bytes");
 
 struct RecvFamily {
   uint8_t kind;  // 1 send, 2 send-once
   uint8_t reserved[7];
-  uint64_t send_ino;
 };
-static_assert(sizeof(RecvFamily) == 16, "family entries are 16 bytes");
+static_assert(sizeof(RecvFamily) == 8, "family entries are 8 bytes");
+
+/**
+ * A stashed message of a moved receive right, after the family entries:
+ * this header, the datagram, the auxiliary records; its descriptors come
+ * last in the descriptor list.
+ */
+struct StashHeader {
+  uint32_t data_len;
+  uint32_t aux_len;
+  uint32_t fd_count;
+  uint32_t flags;  // 1: credentials present, 2: descriptors were lost, 4: auxiliary socket read,
+                   // 8: its queue-limit slot was given back
+  int32_t pid;
+  uint32_t uid;
+  uint32_t gid;
+  uint32_t reserved;
+};
+static_assert(sizeof(StashHeader) == 32, "stash header is 32 bytes");
 
 /**
  * The first datagram in the *reverse* direction of every send family: the
