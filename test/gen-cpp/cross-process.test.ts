@@ -33,7 +33,7 @@ import {
 } from 'tsmig';
 import { CrossClient } from '../golden/cross/expected/input.js';
 import { repoRoot } from '../golden/cases.js';
-import { codeOf, readVectors, receivedDisposition } from '../wire/cpp/corpus.js';
+import { codeOf, interfaceVectors, receivedDisposition } from '../wire/cpp/corpus.js';
 import { fromHex } from '../wire/cpp/values.js';
 
 const PATIENCE_MS = 20_000;
@@ -376,9 +376,7 @@ function realRequest(
 }
 
 describe('malformed requests against the C++ server child', () => {
-  const vectors = readVectors(
-    join(repoRoot, 'test', 'wire', 'vectors', 'cross.json'),
-  ).vectors.filter((v) => v.kind === 'badRequest');
+  const vectors = interfaceVectors('cross').filter((v) => v.kind === 'badRequest');
 
   it("answers every bad request with Apple's error, keeps serving, and destroys every right once", async () => {
     expect(vectors.length).toBeGreaterThan(50);
