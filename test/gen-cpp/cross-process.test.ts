@@ -86,7 +86,8 @@ beforeAll(() => {
     })
     .outputText.replace(/from 'tsmig'/g, `from ${JSON.stringify(runtime)}`);
   writeFileSync(stubs, js);
-});
+  // A build, which takes minutes on a loaded machine (not a measure).
+}, 300_000);
 
 beforeAll(async () => {
   // Warm up what Node and the runtime create once per process (the signal pipes of child processes, the
