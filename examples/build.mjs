@@ -70,10 +70,6 @@ export function buildExample(dir) {
       '-Werror',
       '-I.',
       '-Igenerated',
-      // Until the C++ stubs come in two files, a program that is one side drops the other side's code.
-      '-ffunction-sections',
-      '-fdata-sections',
-      '-Wl,--gc-sections',
       '-o',
       output,
       program,

@@ -24,8 +24,9 @@ import { writeFileAtomic } from './write.js';
 const usage = `usage: tsmig gen [FILE…] [--out DIR] [options]
 
 Generates code from each .defs file: for calc.defs, calc.ts (TypeScript
-client, server and wire functions over tsmig's runtime) and calc.mig.h /
-calc.mig.cc (C++), byte-compatible with Apple's MIG. Without FILE, the
+client, server and wire functions over tsmig's runtime) and, in C++,
+calc.mig.h (declarations), calc.mig.cc (client side) and calc.server.mig.cc
+(server side), byte-compatible with Apple's MIG. Without FILE, the
 inputs of the nearest tsmig.config.json are used, and its settings apply
 to every run (options given here override them).
 Files are written atomically, and only when their content changes.

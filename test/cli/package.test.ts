@@ -101,7 +101,7 @@ describe('the npm package', () => {
     const config = JSON.parse(readFileSync(configPath, 'utf8'));
     writeFileSync(configPath, JSON.stringify({ ...config, languages: ['ts', 'cpp'] }));
     expect(tsmig(app, ['gen'])).toEqual({ status: 0, stdout: '', stderr: '' });
-    for (const out of ['calc.ts', 'calc.mig.h', 'calc.mig.cc']) {
+    for (const out of ['calc.ts', 'calc.mig.h', 'calc.mig.cc', 'calc.server.mig.cc']) {
       expect(existsSync(join(app, 'src', 'generated', out)), out).toBe(true);
     }
     expect(tsmig(app, ['check'])).toEqual({ status: 0, stdout: '', stderr: '' });
