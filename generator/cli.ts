@@ -37,6 +37,7 @@ function verb(name: string, load: () => Promise<{ default: Verb }>): void {
 function registerVerbs(): void {
   // One line per verb; each module lives in generator/cli/<verb>.ts.
   verb('check', () => import('./cli/check.js'));
+  verb('gen', () => import('./cli/gen.js'));
   verb('inspect', () => import('./cli/inspect.js'));
   verb('native-flags', () => import('./cli/native-flags.js'));
   verb('parse', () => import('./cli/parse.js'));

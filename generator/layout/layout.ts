@@ -342,28 +342,7 @@ function requestChecks(rt: IrRoutine, m: MessageLayout): ReceiverCheck[] {
   }
   checks.push(...descriptorChecks(rt, m, 'server'));
   checks.push(...variableChecks(m, bad));
-  for (const f of m.fields) {
-    const d = f.descriptor;
-    if (!d || d.countArg === undefined) continue;
-    if (d.kind === 'ool') {
-      checks.push({
-        check: 'oolSizeMatchesCount',
-        field: f.name,
-        countField: d.countArg,
-        bytesPerCount: d.bytesPerCount ?? 1,
-        ...(d.maxCount !== undefined ? { maxCount: d.maxCount } : {}),
-        error: 'MIG_TYPE_ERROR',
-      });
-    } else if (d.kind === 'oolPorts') {
-      checks.push({
-        check: 'oolPortCountMatchesCount',
-        field: f.name,
-        countField: d.countArg,
-        ...(d.maxCount !== undefined ? { maxCount: d.maxCount } : {}),
-        error: 'MIG_TYPE_ERROR',
-      });
-    }
-  }
+  checks.push(...oolCountChecks(m));
   for (const a of rt.args) {
     if (a.requestPlacement === 'body' && a.type.string) {
       checks.push({
@@ -401,9 +380,44 @@ function replyChecks(rt: IrRoutine, m: MessageLayout): ReceiverCheck[] {
   if (m.complex)
     checks.push({ check: 'descriptorCount', expected: m.descriptorCount, error: typeError });
   checks.push(sizeCheck(m, typeError));
+  // A reply never carries a reply port of its own (MIG checks it right after the size).
+  checks.push({ check: 'replyPortNull', error: typeError });
   checks.push(...descriptorChecks(rt, m, 'client'));
   checks.push(...variableChecks(m, typeError));
+  checks.push(...oolCountChecks(m));
   checks.push(...trailerChecks(m));
+  return checks;
+}
+
+/**
+ * Out-of-line data whose size follows a count: the size must match the
+ * count (and the count stay within a bounded array's maximum). MIG's server
+ * and client stubs both check it, after the inline sizes.
+ */
+function oolCountChecks(m: MessageLayout): ReceiverCheck[] {
+  const checks: ReceiverCheck[] = [];
+  for (const f of m.fields) {
+    const d = f.descriptor;
+    if (!d || d.countArg === undefined) continue;
+    if (d.kind === 'ool') {
+      checks.push({
+        check: 'oolSizeMatchesCount',
+        field: f.name,
+        countField: d.countArg,
+        bytesPerCount: d.bytesPerCount ?? 1,
+        ...(d.maxCount !== undefined ? { maxCount: d.maxCount } : {}),
+        error: 'MIG_TYPE_ERROR',
+      });
+    } else if (d.kind === 'oolPorts') {
+      checks.push({
+        check: 'oolPortCountMatchesCount',
+        field: f.name,
+        countField: d.countArg,
+        ...(d.maxCount !== undefined ? { maxCount: d.maxCount } : {}),
+        error: 'MIG_TYPE_ERROR',
+      });
+    }
+  }
   return checks;
 }
 

@@ -137,6 +137,8 @@ export type ReceiverCheck =
   | { check: 'size'; exact: number; error: MigCheckError }
   | { check: 'sizeRange'; min: number; max: number; error: MigCheckError }
   | { check: 'errorReply'; size: number; note: string }
+  /** A reply's `msgh_remote_port` (the port a reply would be answered on) must be MACH_PORT_NULL. */
+  | { check: 'replyPortNull'; error: 'MIG_TYPE_ERROR' }
   | {
       check: 'descriptorType';
       field: string;

@@ -36,3 +36,4 @@ export {
 export { allocateOutOfLine, releaseOutOfLine, isOutOfLineRegion } from './ool.js';
 export { MachError, PortClosedError, machErrorName } from './errors.js';
 export * from './constants.js';
+export * from './mig/index.js';

@@ -279,9 +279,25 @@ routine r(p: mach_port_t; x: mach_port_move_send_t; d: pointer_t; a: v; n: name_
     });
   });
 
+  it('checks the size of out-of-line data against its count in replies too, after the inline sizes', () => {
+    const { layout } = routine(
+      expectClean(`${S}type v = array[*:8] of int;\nroutine r(p: mach_port_t; out d: pointer_t; out a: v);`),
+      'r',
+    );
+    const checks = layout.reply!.checks.map((c) => c.check);
+    expect(checks.slice(checks.indexOf('sizeMatchesCounts'))).toEqual(['sizeMatchesCounts', 'oolSizeMatchesCount']);
+    expect(layout.reply!.checks.at(-1)).toEqual({
+      check: 'oolSizeMatchesCount',
+      field: 'd',
+      countField: 'dCnt',
+      bytesPerCount: 1,
+      error: 'MIG_TYPE_ERROR',
+    });
+  });
+
   it("lists the client's reply checks, starting with the reply id", () => {
     const { layout } = routine(expectClean(`${S}routine r(p: mach_port_t; out x: int);`), 'r');
-    expect(layout.reply!.checks.slice(0, 4)).toEqual([
+    expect(layout.reply!.checks.slice(0, 5)).toEqual([
       {
         check: 'replyId',
         expected: 1100,
@@ -292,6 +308,7 @@ routine r(p: mach_port_t; x: mach_port_move_send_t; d: pointer_t; a: v; n: name_
       expect.objectContaining({ check: 'errorReply', size: 36 }),
       { check: 'complexBit', complex: false, error: 'MIG_TYPE_ERROR' },
       { check: 'size', exact: 40, error: 'MIG_TYPE_ERROR' },
+      { check: 'replyPortNull', error: 'MIG_TYPE_ERROR' },
     ]);
   });
 });

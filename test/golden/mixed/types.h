@@ -1,0 +1,5 @@
+/* C types of mixed/input.defs, declared as a MIG user declares them (for the C++ compile test). */
+#include <stdint.h>
+typedef char buf_t[64];
+typedef int64_t vals_t[8];
+typedef char name_t[16];
