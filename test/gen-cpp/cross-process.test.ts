@@ -69,6 +69,7 @@ beforeAll(() => {
       `-I${join(CROSS, 'expected')}`,
       join(HERE, 'cross', 'peer.cc'),
       join(CROSS, 'expected', 'input.mig.cc'),
+      join(CROSS, 'expected', 'input.server.mig.cc'),
       join(repoRoot, 'build', 'native', 'libtsmig.a'),
       '-pthread',
       '-o',

@@ -1,4 +1,7 @@
-// Emit stage (C++): `calc.defs` → `calc.mig.h` + `calc.mig.cc`.
+// Emit stage (C++): `calc.defs` → `calc.mig.h` (messages, client and server
+// declarations), `calc.mig.cc` (the client side: MIG's user file) and
+// `calc.server.mig.cc` (the server side: demux, subsystem, stubs), so a
+// client or a server links only its own side, as with Apple's MIG.
 //
 // A pure function of the IR and the layouts: the view model (model.ts)
 // says what to print, the Handlebars templates (templates/cpp-*.hbs) print
@@ -23,6 +26,7 @@ export function emitCpp(input: CppEmitInput, _options?: EmitOptions): Map<string
   const templates = cppTemplates();
   files.set(view.headerFile, templates.header(view));
   files.set(`${input.baseName}.mig.cc`, templates.source(view));
+  files.set(view.serverFile, templates.server(view));
   return files;
 }
 

@@ -37,6 +37,8 @@ export type Step = { t: string } & Record<string, unknown>;
 export interface InterfaceView {
   source: string;
   headerFile: string;
+  /** The server side's source file (the client side is `<base>.mig.cc`). */
+  serverFile: string;
   guard: string;
   subsystem: string;
   base: number;
@@ -171,6 +173,7 @@ export function interfaceView(input: CppEmitInput): InterfaceView {
   return {
     source: input.sourceName ?? basename(ir.file),
     headerFile: `${baseName}.mig.h`,
+    serverFile: `${baseName}.server.mig.cc`,
     guard: includeGuard(baseName),
     subsystem: subsystem.name,
     base: subsystem.base,

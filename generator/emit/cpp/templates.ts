@@ -12,10 +12,11 @@ import Handlebars from 'handlebars';
 
 const COMPILE_OPTIONS = { strict: true, noEscape: true } as const;
 
-/** The two file templates of a C++ interface. */
+/** The file templates of a C++ interface: the header, the client side, the server side. */
 export interface CppTemplates {
   header: HandlebarsTemplateDelegate;
   source: HandlebarsTemplateDelegate;
+  server: HandlebarsTemplateDelegate;
 }
 
 let cached: CppTemplates | undefined;
@@ -47,6 +48,10 @@ export function cppTemplates(): CppTemplates {
   }
   const compileFile = (name: string) =>
     env.compile(readFileSync(join(dir, `${name}.hbs`), 'utf8'), COMPILE_OPTIONS);
-  cached = { header: compileFile('cpp-header'), source: compileFile('cpp-source') };
+  cached = {
+    header: compileFile('cpp-header'),
+    source: compileFile('cpp-source'),
+    server: compileFile('cpp-server-source'),
+  };
   return cached;
 }
