@@ -9,11 +9,16 @@
       "target_name": "tsmig",
       "sources": [
         "runtime/src/addon/addon.cc",
+        "runtime/src/addon/handshake.cc",
         "runtime/src/addon/instance.cc",
         "runtime/src/addon/port.cc",
         "runtime/src/addon/receiver.cc",
         "runtime/src/addon/region.cc",
-        "runtime/src/addon/send.cc"
+        "runtime/src/addon/send.cc",
+        "runtime/src/handshake/child.cc",
+        "runtime/src/handshake/native.cc",
+        "runtime/src/handshake/parent.cc",
+        "runtime/src/handshake/protocol.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -26,12 +31,12 @@
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++14"],
       "conditions": [
         ["OS=='linux'", {
-          "sources": ["<@(tsmig_runtime_linux_sources)"],
+          "sources": ["<@(tsmig_runtime_linux_sources)", "runtime/src/handshake/linux/platform.cc"],
           "cflags": ["-pthread"],
           "libraries": ["-pthread"]
         }],
         ["OS=='mac'", {
-          "sources": ["runtime/src/darwin/space.cc", "runtime/src/darwin/watch.cc"],
+          "sources": ["runtime/src/darwin/space.cc", "runtime/src/darwin/watch.cc", "runtime/src/handshake/darwin/platform.cc"],
           "xcode_settings": {
             "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
             "CLANG_CXX_LANGUAGE_STANDARD": "gnu++17",

@@ -1,27 +1,44 @@
 // RPC benchmark rows for Node ↔ C++ child (called by rpc.bench.js as
-// `cppRows({ quick })`): a typed `add(int, int) → int` from the golden calc
-// TypeScript client to a C++ server child built from the golden calc C++
-// (test/golden/calc/expected: input.mig.h + input.server.mig.cc) and the
-// runtime library, against the runtime's raw round trip with the same bytes
-// to the same child, and against child_process send() (json, advanced),
-// all in the same run, both processes pinned to CPU 0 and unpinned.
+// `cppRows({ quick })`): the calls of rpc-cpp/bench.defs — a typed
+// `add(int, int) → int`, a 1 MiB out-of-line argument, 16 send rights in
+// one call — from the generated TypeScript client to a C++ server child
+// built from the generated C++ server file and the runtime library. Peers,
+// in the same run: the runtime's raw round trip with the same bytes to the
+// same child, and (for add) child_process send() with json and advanced
+// serialization. Both processes pinned to CPU 0, then unpinned.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 
+import { compileDefs } from '../dist/generator/check/compile.js';
+import { emit } from '../dist/generator/emit/index.js';
 import { canPin, maybePinned } from './lib.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-const CALC = join(root, 'test', 'golden', 'calc', 'expected');
+const BENCH = join(here, 'rpc-cpp');
 
-/** Builds the C++ server child and the TypeScript client module into `dir`; returns their paths. */
-function build(dir) {
-  const server = join(dir, 'calc-server');
+/** Generates both languages of bench.defs into `dir`, builds the C++ server child; returns its path and the client module's. */
+async function build(dir) {
+  const compiled = compileDefs(
+    { file: join(BENCH, 'bench.defs') },
+    { includePaths: [join(root, 'defs')] },
+  );
+  const errors = compiled.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length) throw new Error(errors.map((d) => d.message).join('\n'));
+  const input = {
+    ir: compiled.ir,
+    layouts: compiled.layouts,
+    baseName: 'rpcbench',
+    sourceName: 'bench.defs',
+  };
+  const files = await emit(input, ['ts', 'cpp']);
+  for (const [path, text] of files) writeFileSync(join(dir, path), text);
+  const server = join(dir, 'bench-server');
   execFileSync(
     'g++',
     [
@@ -31,9 +48,10 @@ function build(dir) {
       '-Wextra',
       '-Werror',
       `-I${join(root, 'runtime', 'include')}`,
-      `-I${CALC}`,
-      join(here, 'rpc-cpp', 'calc-server.cc'),
-      join(CALC, 'input.server.mig.cc'),
+      `-I${BENCH}`,
+      `-I${dir}`,
+      join(BENCH, 'bench-server.cc'),
+      join(dir, 'rpcbench.server.mig.cc'),
       join(root, 'build', 'native', 'libtsmig.a'),
       '-pthread',
       '-o',
@@ -41,14 +59,14 @@ function build(dir) {
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
-  // The golden client as an ES module a plain `node` can import, on this build's runtime.
+  // The client as an ES module a plain `node` can import, on this build's runtime.
   const runtime = pathToFileURL(join(root, 'dist', 'runtime', 'lib', 'index.js')).href;
   const js = ts
-    .transpileModule(readFileSync(join(CALC, 'input.ts'), 'utf8'), {
+    .transpileModule(files.get('rpcbench.ts'), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
     })
     .outputText.replace(/from 'tsmig'/g, `from ${JSON.stringify(runtime)}`);
-  const stubs = join(dir, 'calc.mjs');
+  const stubs = join(dir, 'rpcbench.mjs');
   writeFileSync(stubs, js);
   return { server, stubs };
 }
@@ -65,15 +83,16 @@ function driver(pinned, ...args) {
 /** Benchmark rows for the shared table (bench/lib.js). */
 export async function cppRows({ quick }) {
   const n = quick ? 2_000 : 40_000;
+  const nBig = quick ? 50 : 1_000;
+  const nPorts = quick ? 500 : 10_000;
   const dir = mkdtempSync(join(tmpdir(), 'tsmig-bench-cpp-'));
   const rows = [];
   try {
-    const { server, stubs } = build(dir);
+    const { server, stubs } = await build(dir);
     const modes = canPin() ? ['pinned', 'unpinned'] : ['unpinned'];
     for (const mode of modes) {
       const pinned = mode === 'pinned';
-      const name = 'typed add(int, int) → int, Node↔C++ child';
-      const row = (value, peer, peerValue, goal) =>
+      const row = (name, value, peer, peerValue, goal) =>
         rows.push({
           group: 'rpc',
           name,
@@ -85,13 +104,40 @@ export async function cppRows({ quick }) {
           ratio: value / peerValue,
           goal: pinned ? goal : undefined,
         });
-      const typedAdd = driver(pinned, 'typed', stubs, server, n);
-      const rawAdd = driver(pinned, 'raw', server, n);
-      const cpJson = driver(pinned, 'child-process', 'json', n);
-      const cpAdvanced = driver(pinned, 'child-process', 'advanced', n);
-      row(typedAdd, 'runtime raw round trip (same bytes, same C++ child)', rawAdd, '≤ 1.2×');
-      row(typedAdd, 'child_process send (json)', cpJson, '≤ 0.4× (2.5× faster)');
-      row(typedAdd, 'child_process send (advanced)', cpAdvanced);
+      const add = 'typed add(int, int) → int, Node↔C++ child';
+      const typedAdd = driver(pinned, 'typed', stubs, server, 'add', n);
+      row(
+        add,
+        typedAdd,
+        'runtime raw round trip (same bytes, same C++ child)',
+        driver(pinned, 'raw', server, 'add', n),
+        '≤ 1.2×',
+      );
+      row(
+        add,
+        typedAdd,
+        'child_process send (json)',
+        driver(pinned, 'child-process', 'json', n),
+        '≤ 0.4× (2.5× faster)',
+      );
+      row(
+        add,
+        typedAdd,
+        'child_process send (advanced)',
+        driver(pinned, 'child-process', 'advanced', n),
+      );
+      row(
+        'typed call with a 1 MiB out-of-line argument, Node↔C++ child',
+        driver(pinned, 'typed', stubs, server, 'big', nBig),
+        'raw runtime, same message, same C++ child',
+        driver(pinned, 'raw', server, 'big', nBig),
+      );
+      row(
+        'typed call with 16 ports (out-of-line array), Node↔C++ child',
+        driver(pinned, 'typed', stubs, server, 'ports', nPorts),
+        'raw runtime, same message, same C++ child',
+        driver(pinned, 'raw', server, 'ports', nPorts),
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

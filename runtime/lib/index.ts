@@ -1,7 +1,8 @@
 // Runtime API: what `import { … } from 'tsmig'` gives. Ports and port sets
 // that own Mach rights, messages as Mach's bytes (for generated stubs) or as
-// friendly objects, out-of-line memory, notifications, MachError, and leak
-// counters. Real Mach on macOS; the emulation over Unix sockets on Linux.
+// friendly objects, out-of-line memory, notifications, MachError, leak
+// counters, and the child handshake (spawnWithPorts / claimParentPorts).
+// Real Mach on macOS; the emulation over Unix sockets on Linux.
 
 export {
   Port,
@@ -35,5 +36,21 @@ export {
 } from './message.js';
 export { allocateOutOfLine, releaseOutOfLine, isOutOfLineRegion } from './ool.js';
 export { MachError, PortClosedError, machErrorName } from './errors.js';
+export {
+  spawnWithPorts,
+  forkWithPorts,
+  claimParentPorts,
+  startedWithPorts,
+  refusedClaims,
+  HandshakeError,
+  HANDSHAKE_ENV,
+  type HandedPort,
+  type HandshakeErrorCode,
+  type SpawnWithPortsOptions,
+  type ForkWithPortsOptions,
+  type SpawnedWithPorts,
+  type SpawnWithPortsPromise,
+  type ClaimOptions,
+} from './handshake.js';
 export * from './constants.js';
 export * from './mig/index.js';

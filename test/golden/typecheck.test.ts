@@ -1,8 +1,9 @@
 // Golden output must compile: the real TypeScript compiler type-checks every
 // generated .ts under test/golden/*/expected/ with --strict (and with unused
 // locals and parameters reported, so generated code is clean in strict
-// projects), against the runtime's declarations in dist/ — the same
-// `import … from 'tsmig'` a user's project resolves.
+// projects, and isolatedDeclarations, so its declarations can be produced
+// from the file alone), against the runtime's declarations in dist/ — the
+// same `import … from 'tsmig'` a user's project resolves.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,8 @@ it('type-checks every generated TypeScript file under tsc --strict', () => {
         strict: true,
         noUnusedLocals: true,
         noUnusedParameters: true,
+        declaration: true,
+        isolatedDeclarations: true,
         noEmit: true,
         skipLibCheck: true,
         types: ['node'],

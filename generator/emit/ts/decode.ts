@@ -59,7 +59,7 @@ function writeChecksAndValues(w: CodeBlockWriter, mv: MessageView, values: WireV
   }
 
   w.write('return').block(() => {
-    for (const value of values) w.writeLine(`${value.key}: ${valueExpression(mv, value, lookups)},`);
+    for (const value of values) if (value.encodeOnly !== true) w.writeLine(`${value.key}: ${valueExpression(mv, value, lookups)},`);
   });
   w.write(';');
 }
@@ -86,6 +86,10 @@ function writeCheck(w: CodeBlockWriter, mv: MessageView, check: ReceiverCheck, n
       return;
     case 'sizeRange':
       w.writeLine(`if (size < ${check.min} || size > ${check.max}) return ${check.error};`);
+      return;
+    case 'replyPortNull':
+      // As received, msgh_remote_port is the port a reply would be answered on: a reply has none.
+      w.writeLine(`if (readU32(bytes, 8) !== 0) return ${check.error};`);
       return;
     case 'descriptorType': {
       const field = mv.field(check.field);
@@ -228,10 +232,6 @@ function valueExpression(mv: MessageView, value: WireValue, lookups: Map<string,
       return '{ name: readU32(bytes, 8), disposition: bytes[0] & 0x1f }';
     case 'countInOut':
       return `readU32(bytes, ${mv.at(mv.field(arg.name))})`;
-    case 'dealloc': {
-      const parent = mv.argNamed(arg.parent!)!;
-      return `bytes[${mv.descriptorField(parent)!.offset + 8}] !== 0`;
-    }
     case 'msgSeqno':
     case 'secToken':
     case 'auditToken':

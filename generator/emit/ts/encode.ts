@@ -169,7 +169,7 @@ function writeDescriptor(
   const codec = codecOf(arg);
   const at = field.offset;
   const dealloc =
-    d.deallocate === 'yes' ? 'true' : d.deallocate === 'no' ? 'false' : `checkBoolean(values.${arg.deallocArg}, ${label(arg.deallocArg!)}) === 1`;
+    d.deallocate === 'yes' ? 'true' : d.deallocate === 'no' ? 'false' : `values.${arg.deallocArg} === true`;
   const physical = d.copy === 'physical' ? 'true' : 'false';
   if (d.kind === 'port' && codec.kind === 'port') {
     const disposition = codec.sendPoly ? `checkDisposition(${value(arg)}, ${label(arg.name)})` : String(d.disposition!.sent);

@@ -111,8 +111,8 @@ function properties(values: WireValue[], decodeOnlyOptional: boolean): OptionalK
   return values.map((v) => ({
     name: propertyKey(v.key),
     type: v.type,
-    docs: [v.decodeOnly ? `${v.doc} (decoders fill it in from the trailer)` : v.doc],
-    hasQuestionToken: v.decodeOnly && decodeOnlyOptional,
+    docs: [v.decodeOnly ? `${v.doc} (decoders fill it in from the trailer)` : v.encodeOnly ? `${v.doc} (encoders only: a receiver cannot see it)` : v.doc],
+    hasQuestionToken: (v.decodeOnly || v.encodeOnly === true) && decodeOnlyOptional,
   }));
 }
 

@@ -21,6 +21,8 @@ export interface WireValue {
   doc: string;
   /** Only decoders produce it (trailer values). */
   decodeOnly: boolean;
+  /** Only encoders take it (a dealloc[] flag: the receiver's kernel rewrites the descriptor's deallocate bit). */
+  encodeOnly?: boolean;
   /** The codec of an argument value (undefined for counts, flags and trailer values). */
   codec?: Codec;
 }
@@ -56,7 +58,7 @@ export function messageValues(rt: IrRoutine, which: 'request' | 'reply'): WireVa
         values.push({ arg: a, key: a.name, type: 'number', doc: `how many elements of \`${a.parent}\` the caller accepts (CountInOut)`, decodeOnly: false });
         break;
       case 'dealloc':
-        values.push({ arg: a, key: a.name, type: 'boolean', doc: `whether \`${a.parent}\`'s region is given away (dealloc[])`, decodeOnly: false });
+        values.push({ arg: a, key: a.name, type: 'boolean', doc: `whether \`${a.parent}\`'s region is given away (dealloc[])`, decodeOnly: false, encodeOnly: true });
         break;
       case 'msgSeqno':
       case 'secToken':

@@ -6,6 +6,7 @@
 // and turns returned Mach codes into MachErrors.
 #include <napi.h>
 
+#include "handshake.h"
 #include "instance.h"
 #include "port.h"
 #include "receiver.h"
@@ -62,6 +63,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ExportPortFunctions(env, exports);
   ExportReceiveFunctions(env, exports);
   ExportSendFunctions(env, exports);
+  ExportHandshakeFunctions(env, exports);
 
   napi_async_cleanup_hook_handle handle = nullptr;
   napi_add_async_cleanup_hook(env, OnEnvironmentCleanup, instance, &handle);

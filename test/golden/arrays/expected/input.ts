@@ -9,7 +9,6 @@ import {
   arrayCount,
   bytesOf,
   type CallOptions,
-  checkBoolean,
   checkDisposition,
   checkInt,
   checkPortName,
@@ -160,6 +159,7 @@ export function decodeFixedReply(message: WireIn): FixedReply | number {
   if (size !== 56) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {
     os: readArray(Int16Array, bytes, 36, 3),
     ot: readArray(Int32Array, bytes, 44, 3),
@@ -329,6 +329,7 @@ export function decodeBoundedReply(
   if (size < 52 || size > 120) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   const obCnt = readU32(bytes, 36);
   if (obCnt > 10) return MIG_TYPE_ERROR;
   const obUnused = 12 - round4(obCnt * 1);
@@ -366,8 +367,8 @@ export interface OutOfLineRequest {
   blk: Int32Array;
   /** `raw` */
   raw: Uint8Array;
-  /** whether `raw`'s region is given away (dealloc[]) */
-  rawDealloc: boolean;
+  /** whether `raw`'s region is given away (dealloc[]) (encoders only: a receiver cannot see it) */
+  rawDealloc?: boolean;
 }
 
 /**
@@ -396,13 +397,7 @@ export function encodeOutOfLineRequest(values: OutOfLineRequest, replyPort: Port
   writeOolDescriptor(view, 44, values.bd.byteLength, true, false);
   writeOolDescriptor(view, 60, values.f.byteLength, false, false);
   writeOolDescriptor(view, 76, values.blk.byteLength, false, false);
-  writeOolDescriptor(
-    view,
-    92,
-    values.raw.byteLength,
-    checkBoolean(values.rawDealloc, 'rawDealloc') === 1,
-    false,
-  );
+  writeOolDescriptor(view, 92, values.raw.byteLength, values.rawDealloc === true, false);
   writeNdr(bytes, 108);
   view.setUint32(116, aCount, true);
   view.setUint32(120, bdCount, true);
@@ -458,7 +453,6 @@ export function decodeOutOfLineRequest(message: WireIn): OutOfLineRequest | numb
     f: regionAs(BigUint64Array, fRegion, 16),
     blk: regionAs(Int32Array, blkRegion, 4),
     raw: regionAs(Uint8Array, rawRegion, rawCnt),
-    rawDealloc: bytes[100] !== 0,
   };
 }
 
@@ -518,6 +512,7 @@ export function decodeOutOfLineReply(message: WireIn): OutOfLineReply | number {
   if (!isComplex(bytes)) return MIG_TYPE_ERROR;
   if (size < 28 || readU32(bytes, 24) !== 3) return MIG_TYPE_ERROR;
   if (size !== 92) return MIG_TYPE_ERROR;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   if (bytes[28 + 11] !== 1) return MIG_TYPE_ERROR;
   if (bytes[44 + 11] !== 1) return MIG_TYPE_ERROR;
   if (readU32(bytes, 44 + 12) !== 128) return MIG_TYPE_ERROR;
@@ -667,6 +662,7 @@ export function decodeCountedReply(
   if (size < 40 || size > 64) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   const zCnt = readU32(bytes, 36);
   if (zCnt > 6) return MIG_TYPE_ERROR;
   const zUnused = 24 - round4(zCnt * 4);
@@ -787,6 +783,7 @@ export function decodeRegionsReply(message: WireIn): RegionsReply | number {
   if (size !== 36) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {};
 }
 

@@ -129,6 +129,7 @@ export function decodeAddReply(message: WireIn): AddReply | number {
   if (size !== 40) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {
     sum: view.getInt32(36, true),
   };
@@ -225,6 +226,7 @@ export function decodeDivideReply(message: WireIn): DivideReply | number {
   if (size !== 52) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {
     quotient: view.getBigInt64(36, true),
     remainder: view.getBigInt64(44, true),
@@ -343,6 +345,7 @@ export function decodePingReply(message: WireIn): PingReply | number {
   if (size !== 36) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {};
 }
 

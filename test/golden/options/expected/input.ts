@@ -118,6 +118,7 @@ export function decodeFirstReply(message: WireIn): FirstReply | number {
   if (size !== 36) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {};
 }
 
@@ -199,6 +200,7 @@ export function decodeFourthReply(message: WireIn): FourthReply | number {
   if (size !== 40) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {
     y: view.getInt32(36, true),
   };
@@ -276,6 +278,7 @@ export function decodeFifthReply(message: WireIn): FifthReply | number {
   if (size !== 36) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {};
 }
 
@@ -397,6 +400,7 @@ export function decodeSeventhReply(message: WireIn): SeventhReply | number {
   if (size !== 40) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {
     w: view.getInt32(36, true),
   };

@@ -176,6 +176,7 @@ export function decodeSendRightsReply(message: WireIn): SendRightsReply | number
   if (size !== 36) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {};
 }
 
@@ -271,6 +272,7 @@ export function decodeReceiveRightsReply(message: WireIn): ReceiveRightsReply | 
   if (!isComplex(bytes)) return MIG_TYPE_ERROR;
   if (size < 28 || readU32(bytes, 24) !== 4) return MIG_TYPE_ERROR;
   if (size !== 76) return MIG_TYPE_ERROR;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   if (bytes[28 + 11] !== 0) return MIG_TYPE_ERROR;
   if (bytes[40 + 11] !== 0) return MIG_TYPE_ERROR;
   if (bytes[52 + 11] !== 0) return MIG_TYPE_ERROR;
@@ -374,6 +376,7 @@ export function decodePolyReply(message: WireIn): PolyReply | number {
   if (!isComplex(bytes)) return MIG_TYPE_ERROR;
   if (size < 28 || readU32(bytes, 24) !== 1) return MIG_TYPE_ERROR;
   if (size !== 40) return MIG_TYPE_ERROR;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   if (bytes[28 + 11] !== 0) return MIG_TYPE_ERROR;
   return {
     q: readPortDescriptor(bytes, 28),
@@ -542,6 +545,7 @@ export function decodeArraysReply(message: WireIn): ArraysReply | number {
   if (!isComplex(bytes)) return MIG_TYPE_ERROR;
   if (size < 28 || readU32(bytes, 24) !== 1) return MIG_TYPE_ERROR;
   if (size !== 56) return MIG_TYPE_ERROR;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   if (bytes[28 + 11] !== 2) return MIG_TYPE_ERROR;
   if (bytes[28 + 10] !== 17) return MIG_TYPE_ERROR;
   const gotCnt = readU32(bytes, 52);
@@ -634,6 +638,7 @@ export function decodeExplicitReplyReply(message: WireIn): ExplicitReplyReply | 
   if (size !== 36) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {};
 }
 
@@ -765,6 +770,7 @@ export function decodeExchangeReply(message: WireIn): ExchangeReply | number {
   if (!isComplex(bytes)) return MIG_TYPE_ERROR;
   if (size < 28 || readU32(bytes, 24) !== 1) return MIG_TYPE_ERROR;
   if (size !== 40) return MIG_TYPE_ERROR;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   if (bytes[28 + 11] !== 0) return MIG_TYPE_ERROR;
   if (bytes[28 + 10] !== 17) return MIG_TYPE_ERROR;
   return {

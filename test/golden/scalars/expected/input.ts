@@ -161,6 +161,7 @@ export function decodeIntsReply(message: WireIn): IntsReply | number {
   if (size !== 52) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {
     r8: view.getInt8(36),
     r16: view.getInt16(40, true),
@@ -282,6 +283,7 @@ export function decodeOthersReply(message: WireIn): OthersReply | number {
   if (size !== 52) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {
     io: view.getInt32(36, true),
     io64: view.getBigUint64(40, true),
@@ -401,6 +403,7 @@ export function decodeNothingReply(message: WireIn): NothingReply | number {
   if (size !== 36) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {};
 }
 

@@ -171,6 +171,7 @@ export function decodeLookupReply(message: WireIn): LookupReply | number {
   if (size < 48 || size > 1072) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   const foundCnt = readU32(bytes, 40);
   if (foundCnt > 1024) return MIG_TYPE_ERROR;
   const foundUnused = 1024 - round4(foundCnt * 1);

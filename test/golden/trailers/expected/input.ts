@@ -142,6 +142,7 @@ export function decodeServerSideReply(message: WireIn): ServerSideReply | number
   if (size !== 36) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {};
 }
 
@@ -230,6 +231,7 @@ export function decodeClientSideReply(message: WireIn): ClientSideReply | number
   if (size !== 40) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   const trailerAt = round4(size);
   if (trailerAt + 8 > bytes.length || readU32(bytes, trailerAt) !== 0) return MIG_TRAILER_ERROR;
   if (readU32(bytes, trailerAt + 4) < 8) return MIG_TRAILER_ERROR;
@@ -324,6 +326,7 @@ export function decodeBothSidesReply(message: WireIn): BothSidesReply | number {
   if (size !== 36) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   const trailerAt = round4(size);
   if (trailerAt + 8 > bytes.length || readU32(bytes, trailerAt) !== 0) return MIG_TRAILER_ERROR;
   if (readU32(bytes, trailerAt + 4) < 8) return MIG_TRAILER_ERROR;
@@ -411,6 +414,7 @@ export function decodeTimedReply(message: WireIn): TimedReply | number {
   if (size !== 36) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {};
 }
 
@@ -534,6 +538,7 @@ export function decodeContextReply(message: WireIn): ContextReply | number {
   if (size !== 36) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {};
 }
 
