@@ -500,7 +500,8 @@ inline void init_reply_header(const mach_msg_header_t *request, mach_msg_header_
   reply->msgh_remote_port = request->msgh_remote_port;
   reply->msgh_size = static_cast<mach_msg_size_t>(sizeof(mig_reply_error_t));
   reply->msgh_local_port = MACH_PORT_NULL;
-  reply->msgh_id = request->msgh_id + 100;
+  // Unsigned: a hostile id near INT32_MAX must wrap, not overflow (found by fuzz/cross_demux).
+  reply->msgh_id = static_cast<mach_msg_id_t>(static_cast<uint32_t>(request->msgh_id) + 100u);
   reply->msgh_voucher_port = MACH_PORT_NULL;
 }
 

@@ -313,8 +313,9 @@ boolean_t arrays_server(mach_msg_header_t *InHeadP, mach_msg_header_t *OutHeadP)
 
 mig_routine_t arrays_server_routine(mach_msg_header_t *InHeadP)
 {
-  const mach_msg_id_t index = InHeadP->msgh_id - 2000;
-  if (index < 0 || index >= 5) return 0;
+  // Unsigned: any id, however hostile, maps to an index without overflow (found by fuzz/cross_demux).
+  const uint32_t index = static_cast<uint32_t>(InHeadP->msgh_id) - 2000u;
+  if (index >= 5u) return 0;
   return arrays_subsystem.routine[index].stub_routine;
 }
 

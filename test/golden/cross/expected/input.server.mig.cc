@@ -639,8 +639,9 @@ boolean_t cross_server(mach_msg_header_t *InHeadP, mach_msg_header_t *OutHeadP)
 
 mig_routine_t cross_server_routine(mach_msg_header_t *InHeadP)
 {
-  const mach_msg_id_t index = InHeadP->msgh_id - 9000;
-  if (index < 0 || index >= 14) return 0;
+  // Unsigned: any id, however hostile, maps to an index without overflow (found by fuzz/cross_demux).
+  const uint32_t index = static_cast<uint32_t>(InHeadP->msgh_id) - 9000u;
+  if (index >= 14u) return 0;
   return cross_subsystem.routine[index].stub_routine;
 }
 

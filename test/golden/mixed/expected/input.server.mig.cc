@@ -196,8 +196,9 @@ boolean_t mixed_server(mach_msg_header_t *InHeadP, mach_msg_header_t *OutHeadP)
 
 mig_routine_t mixed_server_routine(mach_msg_header_t *InHeadP)
 {
-  const mach_msg_id_t index = InHeadP->msgh_id - 5000;
-  if (index < 0 || index >= 3) return 0;
+  // Unsigned: any id, however hostile, maps to an index without overflow (found by fuzz/cross_demux).
+  const uint32_t index = static_cast<uint32_t>(InHeadP->msgh_id) - 5000u;
+  if (index >= 3u) return 0;
   return mixed_subsystem.routine[index].stub_routine;
 }
 

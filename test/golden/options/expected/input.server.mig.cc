@@ -188,8 +188,9 @@ boolean_t options_demux(mach_msg_header_t *InHeadP, mach_msg_header_t *OutHeadP)
 
 mig_routine_t options_demux_routine(mach_msg_header_t *InHeadP)
 {
-  const mach_msg_id_t index = InHeadP->msgh_id - 7000;
-  if (index < 0 || index >= 7) return 0;
+  // Unsigned: any id, however hostile, maps to an index without overflow (found by fuzz/cross_demux).
+  const uint32_t index = static_cast<uint32_t>(InHeadP->msgh_id) - 7000u;
+  if (index >= 7u) return 0;
   return s_options_subsystem.routine[index].stub_routine;
 }
 

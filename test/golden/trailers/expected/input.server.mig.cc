@@ -212,8 +212,9 @@ boolean_t trailers_server(mach_msg_header_t *InHeadP, mach_msg_header_t *OutHead
 
 mig_routine_t trailers_server_routine(mach_msg_header_t *InHeadP)
 {
-  const mach_msg_id_t index = InHeadP->msgh_id - 6000;
-  if (index < 0 || index >= 6) return 0;
+  // Unsigned: any id, however hostile, maps to an index without overflow (found by fuzz/cross_demux).
+  const uint32_t index = static_cast<uint32_t>(InHeadP->msgh_id) - 6000u;
+  if (index >= 6u) return 0;
   return trailers_subsystem.routine[index].stub_routine;
 }
 
