@@ -25,6 +25,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'build', 'fuzz');
 const CXX = process.env.TSMIG_FUZZ_CXX ?? 'clang++-16';
 const JOBS = 2;
+/** Longest input a replay runs whole (the largest datagram is 400 KiB). */
+const REPLAY_MAX_LEN = 1 << 20;
 
 const COMMON_FLAGS = [
   '-std=c++17',
@@ -216,7 +218,8 @@ async function replay(name, binary, seedDir) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   inputs.forEach((f, i) => copyFileSync(f, join(dir, `${i}-${basename(f)}`)));
-  return run(binary, ['-runs=0', `-max_len=${targets[name].maxLen}`, '-rss_limit_mb=2048', dir]);
+  // Whole inputs: captured seeds (large inline regions) are longer than what the fuzzer makes.
+  return run(binary, ['-runs=0', `-max_len=${REPLAY_MAX_LEN}`, '-rss_limit_mb=2048', dir]);
 }
 
 /** Fuzzes one target for `seconds`; keeps what it finds as regression inputs. */
