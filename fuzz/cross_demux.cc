@@ -59,8 +59,10 @@ kern_return_t arrays(mach_port_t, triple_t t, bytes_t v, mach_msg_type_number_t 
 }
 
 kern_return_t strings(mach_port_t, name_t name, label_t label, name_t found) {
-  // The demux promises NUL-terminated strings within their bounds: strlen must stay inside.
-  std::string joined = std::string(name, strnlen(name, sizeof(name_t))) + "/" + label;
+  // name (c_string[*:32]) is checked NUL-terminated by the demux; a fixed c_string[8] is not, as with
+  // Apple's MIG (the routine gets the 8 bytes as they came), so label is read within its 8 bytes.
+  std::string joined = std::string(name, strnlen(name, sizeof(name_t))) + "/" +
+                       std::string(label, strnlen(label, sizeof(label_t)));
   std::snprintf(found, sizeof(name_t), "%s", joined.substr(0, sizeof(name_t) - 1).c_str());
   return KERN_SUCCESS;
 }

@@ -273,6 +273,12 @@ class Materializer {
       if (mach_port_type(mach_task_self(), p, &t) == KERN_SUCCESS && (t & MACH_PORT_TYPE_RECEIVE))
         mach_port_mod_refs(mach_task_self(), p, MACH_PORT_RIGHT_RECEIVE, -1);
     }
+    // What is left on our ports now is what somebody else kept: the request and reply were destroyed.
+    for (mach_port_t p : ports) {
+      mach_port_urefs_t sends = 0;
+      if (mach_port_get_refs(mach_task_self(), p, MACH_PORT_RIGHT_SEND, &sends) == KERN_SUCCESS && sends != 0)
+        finding("a send right to a port made for the message was left behind");
+    }
     for (mach_port_t p : ports) mach_port_destroy(mach_task_self(), p);
     for (auto &r : regions_)
       if (unsent_ || !r.deallocate) vm_deallocate(mach_task_self(), r.address, r.size);
