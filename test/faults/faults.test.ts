@@ -26,6 +26,7 @@ import {
   resources,
   resourcesBackTo,
   startChild,
+  stop,
   waitFor,
   withinWakeBound,
 } from './helpers.js';
@@ -88,7 +89,7 @@ describe('a server dies', () => {
   test('a C++ server killed with requests queued: each pending call rejects with MIG_SERVER_DIED within 1 s; a new server works', async () => {
     const child = await startChild(peer, ['server']);
     const client = new CrossClient(child.port);
-    child.process.kill('SIGSTOP');
+    await stop(child.process.pid!);
     const calls: Promise<{ ok: boolean; error?: unknown }>[] = [
       outcome(client.last()),
       outcome(client.scalars(1, 2, 3, false, 4n, 5, 6, 7n)),
@@ -149,7 +150,7 @@ test('a client killed mid-call: the reply goes nowhere, the server keeps serving
 test('a peer that stops reading: a send into its full queue times out with MACH_SEND_TIMED_OUT; a blocked send wakes with MACH_SEND_INVALID_DEST within 1 s of its death', async () => {
   const child = await startChild(peer, ['server']);
   const client = new CrossClient(child.port);
-  child.process.kill('SIGSTOP');
+  await stop(child.process.pid!);
   // oneway is a simpleroutine: sends that need no reply fill the queue (5 messages by default).
   let queued = 0;
   for (;;) {
@@ -225,7 +226,7 @@ describe('messages carrying rights queued on a port that goes away', () => {
     const w = watched();
     const child = await startChild(peer, ['server']);
     const client = new CrossClient(child.port);
-    child.process.kill('SIGSTOP');
+    await stop(child.process.pid!);
     const calls = [0, 1, 2].map(() =>
       outcome(client.rights(w.port, w.port, w.port, w.port, [w.port, w.port], 7)),
     );

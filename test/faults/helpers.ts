@@ -139,6 +139,15 @@ export async function waitFor(predicate: () => boolean, what: string): Promise<v
   }
 }
 
+/** Sends SIGSTOP to `pid` and waits until the kernel reports it stopped (state T in /proc/<pid>/stat). */
+export async function stop(pid: number): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  await waitFor(
+    () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T') ?? false,
+    'SIGSTOP',
+  );
+}
+
 /**
  * Settles like `promise`, or rejects when it has not settled WAKE_BOUND_MS
  * after this call: the bound the issue promises for a waiter whose peer died.
