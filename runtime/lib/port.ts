@@ -225,6 +225,12 @@ class Inbox {
     oolPorts?: NativeReceivedPortArray[],
   ): void {
     if (code === 0) {
+      const watching = this.watching;
+      if (watching !== null && watching.wanted !== 0) {
+        // The addon counts delivered messages down and stops its watch itself at zero (receiver.h).
+        watching.wanted--;
+        if (watching.wanted === 0) this.watching = null;
+      }
       this.route(this.makeMessage(payload as Uint8Array, ports, ool, oolPorts));
     } else if (code === MACH_RCV_TOO_LARGE) {
       const waiter = this.waiters.shift();

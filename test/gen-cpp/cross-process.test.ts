@@ -33,7 +33,7 @@ import {
 } from 'tsmig';
 import { CrossClient } from '../golden/cross/expected/input.js';
 import { repoRoot } from '../golden/cases.js';
-import { codeOf, readVectors, receivedDisposition } from '../wire/cpp/corpus.js';
+import { codeOf, interfaceVectors, receivedDisposition } from '../wire/cpp/corpus.js';
 import { fromHex } from '../wire/cpp/values.js';
 
 const PATIENCE_MS = 20_000;
@@ -86,7 +86,8 @@ beforeAll(() => {
     })
     .outputText.replace(/from 'tsmig'/g, `from ${JSON.stringify(runtime)}`);
   writeFileSync(stubs, js);
-});
+  // A build, which takes minutes on a loaded machine (not a measure).
+}, 300_000);
 
 beforeAll(async () => {
   // Warm up what Node and the runtime create once per process (the signal pipes of child processes, the
@@ -376,9 +377,7 @@ function realRequest(
 }
 
 describe('malformed requests against the C++ server child', () => {
-  const vectors = readVectors(
-    join(repoRoot, 'test', 'wire', 'vectors', 'cross.json'),
-  ).vectors.filter((v) => v.kind === 'badRequest');
+  const vectors = interfaceVectors('cross').filter((v) => v.kind === 'badRequest');
 
   it("answers every bad request with Apple's error, keeps serving, and destroys every right once", async () => {
     expect(vectors.length).toBeGreaterThan(50);

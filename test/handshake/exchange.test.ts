@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 
 import { allocatePort, forkWithPorts, spawnWithPorts } from '../../runtime/lib/index.js';
 import {
+  BUILD_PATIENCE_MS,
   CHILD,
   PATIENCE_MS,
   collect,
@@ -32,7 +33,7 @@ beforeAll(async () => {
   [claimer, spawner] = await Promise.all([nativeProgram('claimer'), nativeProgram('spawner')]);
   await warmUp();
   baseline = resources();
-});
+}, BUILD_PATIENCE_MS);
 
 afterAll(async () => {
   await expectResourcesBackTo(baseline);

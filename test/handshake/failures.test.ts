@@ -1,9 +1,12 @@
 // Handshakes that fail: a child that exits or is killed before claiming, one
+// that dies mid-handshake (its claim sent, the answer not received), one
 // that never claims, one that cannot start, and arguments that are wrong.
 // Each failure is a clear error, and every right and descriptor the parent
 // held for the child is destroyed: this process's name space and open
 // descriptors are counted before and after each case (the user's own Ports,
 // whose rights were made or copied, keep exactly their references).
+
+import { readFileSync } from 'node:fs';
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
 
@@ -14,6 +17,7 @@ import {
   type Port,
 } from '../../runtime/lib/index.js';
 import {
+  BUILD_PATIENCE_MS,
   CHILD,
   exited,
   expectResourcesBackTo,
@@ -24,13 +28,14 @@ import {
 } from './helpers.js';
 
 let spawner = '';
+let claimer = '';
 let baseline: Record<string, number>;
 
 beforeAll(async () => {
-  spawner = await nativeProgram('spawner');
+  [spawner, claimer] = await Promise.all([nativeProgram('spawner'), nativeProgram('claimer')]);
   await warmUp();
   baseline = resources();
-});
+}, BUILD_PATIENCE_MS);
 
 afterAll(async () => {
   await expectResourcesBackTo(baseline);
@@ -95,6 +100,46 @@ test('a child killed before claiming: rejected with the signal, nothing left', a
   kept.close();
   await expectResourcesBackTo(before);
 });
+
+/** Blocks this thread (the event loop included) until process `pid` is a zombie: it exited and nobody reaped it yet. */
+function blockUntilZombie(pid: number): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  // The state is the field after the parenthesised command name.
+  while (!/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) Atomics.wait(pause, 0, 0, 5);
+}
+
+test.skipIf(process.platform !== 'linux')(
+  'a child that dies mid-handshake (claim sent, no answer awaited): rejected, nothing left (Linux: /proc)',
+  async () => {
+    const before = resources();
+    const { kept, ports } = handed();
+    const pending = spawnWithPorts(claimer, ['vanish'], {
+      ports,
+      stdio: 'ignore',
+      claimTimeout: 600_000,
+    });
+    // The claim is queued and its sender dead before this process reads anything.
+    blockUntilZombie(pending.child.pid!);
+    const error = await rejection(pending);
+    // Which the event loop sees first, the claim or the exit, is the loop's choice; both end the ticket.
+    expect(['TSMIG_HANDSHAKE_CHILD_GONE', 'TSMIG_HANDSHAKE_CHILD_EXITED']).toContain(error.code);
+    console.log(`handshake: a child that died mid-handshake was reported as ${error.code}`);
+    expect(error.child).toBe(pending.child);
+    expect(kept.getReferences('send')).toBe(0);
+    expect(kept.getReferences('receive')).toBe(1);
+    kept.close();
+    await expectResourcesBackTo(before);
+  },
+);
+
+test.skipIf(process.platform !== 'linux')(
+  'a native parent reading the claim of a child already dead: CHILD_GONE, everything released (Linux: the claim is sent by hand through the descriptor)',
+  async () => {
+    expect(await runProgram(spawner, ['vanish', claimer])).toMatch(
+      /^clean 0x[0-9a-f]+ the child claimed its ports but stopped waiting for them\n$/,
+    );
+  },
+);
 
 test('a child that never claims: claimTimeout rejects, the child is killed, nothing left', async () => {
   const before = resources();

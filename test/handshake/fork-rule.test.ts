@@ -7,8 +7,12 @@
 
 import { expect, test } from 'vitest';
 
-import { nativeProgram, runProgram } from './helpers.js';
+import { BUILD_PATIENCE_MS, nativeProgram, runProgram } from './helpers.js';
 
-test('fork(): the child keeps the bootstrap special port and nothing else; the parent restores its own', async () => {
-  expect(await runProgram(await nativeProgram('fork-rule'), [])).toBe('OK\n');
-});
+test(
+  'fork(): the child keeps the bootstrap special port and nothing else; the parent restores its own',
+  async () => {
+    expect(await runProgram(await nativeProgram('fork-rule'), [])).toBe('OK\n');
+  },
+  BUILD_PATIENCE_MS,
+);

@@ -1,10 +1,11 @@
 // Test helpers for the child handshake: the native test programs (built
-// once from test/handshake/native/ against build/native/libtsmig.a), the
+// once from test/handshake/native/ against build/native/libtsmig.a, or the
+// sanitized library with TSMIG_NATIVE_ASAN=1), the
 // parent's side of the exchange every test child plays (script.h), and
 // counting what this process holds so every test can prove nothing leaked.
 
 import { execFile, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -24,49 +25,86 @@ export const repoRoot = join(here, '..', '..');
 export const CHILD = join(here, 'children', 'child.mjs');
 /** Liveness bound for waits that must end: a generous limit, not a measurement. */
 export const PATIENCE_MS = 30_000;
+/** Liveness bound for hooks that build the native programs (a cold build on a loaded machine, or with ASan). */
+export const BUILD_PATIENCE_MS = 600_000;
 
 const run = promisify(execFile);
 
+/** TSMIG_NATIVE_ASAN=1 (as for test/native): the native programs and the library they link are built with ASan and UBSan. */
+const asan = process.env.TSMIG_NATIVE_ASAN === '1';
+const sanitizerFlags = asan
+  ? [
+      '-g',
+      '-fsanitize=address,undefined',
+      '-fno-omit-frame-pointer',
+      '-fno-sanitize-recover=undefined',
+    ]
+  : [];
+let sanitizedLibrary: Promise<unknown> | undefined;
+
+// Brings program $1 up to date with the $2 files after it, by the compile command that follows them.
+const BUILD_IF_STALE = `
+target=$1; count=$2; shift 2
+stale=0; [ -e "$target" ] || stale=1
+for ((i = 0; i < count; i++)); do [ "$1" -nt "$target" ] && stale=1; shift; done
+[ $stale = 0 ] && exit 0
+"$@" -o "$target.tmp" && mv "$target.tmp" "$target"`;
+
 /**
  * Builds test/handshake/native/<name>.cc (once per change of the sources or
- * the library) and returns the program's path. Concurrent test files may
- * build the same program: each writes a file of its own and renames it.
+ * the library) and returns the program's path. Test files run in parallel
+ * and need the same programs: one builds while the others wait (flock), then
+ * find it up to date.
  */
 export async function nativeProgram(name: string): Promise<string> {
-  const out = join(repoRoot, 'build', 'native', 'test-handshake');
+  const out = join(repoRoot, 'build', 'native', asan ? 'test-handshake-asan' : 'test-handshake');
   mkdirSync(out, { recursive: true });
   const target = join(out, name);
-  const library = join(repoRoot, 'build', 'native', 'libtsmig.a');
-  const sources = [
-    join(here, 'native', `${name}.cc`),
+  const library = join(repoRoot, 'build', 'native', ...(asan ? ['asan'] : []), 'libtsmig.a');
+  // The sanitized library is not part of npm install: one make at a time brings it up to date.
+  if (asan) {
+    sanitizedLibrary ??= run('flock', [
+      join(repoRoot, 'build', 'native', '.asan.lock'),
+      'make',
+      '-s',
+      '-C',
+      join(repoRoot, 'runtime'),
+      '-j2',
+      'asan',
+    ]);
+    await sanitizedLibrary;
+  }
+  const source = join(here, 'native', `${name}.cc`);
+  const inputs = [
+    source,
     join(here, 'native', 'script.h'),
     library,
     join(repoRoot, 'runtime', 'include', 'tsmig', 'handshake.h'),
   ];
-  const newest = Math.max(...sources.map((s) => statSync(s).mtimeMs));
-  let built = 0;
-  try {
-    built = statSync(target).mtimeMs;
-  } catch {
-    // not built yet
-  }
-  if (built < newest) {
-    const scratch = `${target}.${process.pid}`;
-    await run('c++', [
-      '-std=c++17',
-      '-O1',
-      '-Wall',
-      '-Wextra',
-      '-Werror',
-      `-I${join(repoRoot, 'runtime', 'include')}`,
-      sources[0],
-      library,
-      '-pthread',
-      '-o',
-      scratch,
-    ]);
-    renameSync(scratch, target);
-  }
+  const compile = [
+    'c++',
+    '-std=c++17',
+    '-O1',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    ...sanitizerFlags,
+    `-I${join(repoRoot, 'runtime', 'include')}`,
+    source,
+    library,
+    '-pthread',
+  ];
+  await run('flock', [
+    `${target}.lock`,
+    'bash',
+    '-c',
+    BUILD_IF_STALE,
+    'build',
+    target,
+    String(inputs.length),
+    ...inputs,
+    ...compile,
+  ]);
   return target;
 }
 

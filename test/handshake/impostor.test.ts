@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { allocatePort, refusedClaims, spawnWithPorts } from '../../runtime/lib/index.js';
 import {
+  BUILD_PATIENCE_MS,
   CHILD,
   collect,
   exited,
@@ -37,7 +38,7 @@ beforeAll(async () => {
   ]);
   await warmUp();
   baseline = resources();
-});
+}, BUILD_PATIENCE_MS);
 
 afterAll(async () => {
   await expectResourcesBackTo(baseline);

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { allocatePort, refusedClaims, spawnWithPorts } from '../../runtime/lib/index.js';
 import {
+  BUILD_PATIENCE_MS,
   CHILD,
   bodyText,
   exited,
@@ -44,7 +45,7 @@ beforeAll(async () => {
   ]);
   await warmUp(PREFIX);
   baseline = resources();
-});
+}, BUILD_PATIENCE_MS);
 
 afterAll(async () => {
   await expectResourcesBackTo(baseline);
@@ -141,7 +142,7 @@ describe.skipIf(!linux)('one rendezvous for every child (Linux running the macOS
     await expectResourcesBackTo(before);
   });
 
-  test('a native parent: exchange, 10 threads, failures, and a claim held until its pid is registered', async () => {
+  test('a native parent: exchange, 10 threads, failures, a claim held until its pid is registered, a child dead mid-handshake', async () => {
     const env = { ...process.env, TSMIG_HANDSHAKE_SHARED_RENDEZVOUS: '1' };
     expect(
       await runProgram(spawner, ['exchange', process.execPath, CHILD, 'exchange'], { env }),
@@ -151,5 +152,8 @@ describe.skipIf(!linux)('one rendezvous for every child (Linux running the macOS
       /^clean .* exited before/,
     );
     expect(await runProgram(spawner, ['held', claimer], { env })).toBe('OK\n');
+    expect(await runProgram(spawner, ['vanish', claimer], { env })).toMatch(
+      /^clean .* stopped waiting for them\n$/,
+    );
   }, 120_000);
 });

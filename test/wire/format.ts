@@ -191,7 +191,8 @@ export function receivedKind(disposition: number): number {
  */
 export function receivedForm(sent: Uint8Array, trailer: VectorJson['trailer'] = {}): Uint8Array {
   const size = sent.length;
-  const bytes = new Uint8Array(size + 52);
+  // A trailer larger than the default (the context token's 60 bytes) when the vector says so.
+  const bytes = new Uint8Array(size + Math.max(52, trailer.size ?? 52));
   bytes.set(sent);
   const view = new DataView(bytes.buffer);
   if (size >= 24) {

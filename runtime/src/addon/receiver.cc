@@ -162,14 +162,15 @@ void Receiver::Drain() {
   // Clear the readiness first: a message arriving during the drain makes the descriptor ready again.
   tsmig_watch_ack(fd_);
   draining_ = true;
-  std::vector<napi_value> args;
-  // As many as JS waited for when this wake-up began; the rest (if any) keeps the descriptor readable.
-  uint32_t budget = wanted_;
+  std::vector<napi_value>& args = dispatch_args_;
   while (watching_ && !closing_) {
     Napi::HandleScope scope(env);
     mach_msg_size_t needed = 0;
     mach_msg_return_t mr = ReceiveOne(max_size_, trailer_elements_, &needed);
     if (mr == MACH_RCV_TIMED_OUT) break;
+    // The last message JS waits for ends the watch before JS runs: JS knows it (it counts too) and
+    // watches again, if it wants more, without a call to stop first.
+    bool last = mr == MACH_MSG_SUCCESS && wanted_ != 0 && --wanted_ == 0;
     try {
       args.clear();
       args.push_back(port_->Value());
@@ -182,11 +183,13 @@ void Receiver::Drain() {
         // The right is gone or moved (MACH_RCV_PORT_DIED, MACH_RCV_INVALID_NAME, ...): stop watching.
         Stop();
       }
+      if (last) Stop();
       if (!instance_->Dispatch(args)) {
         Stop();
         break;
       }
-      if (mr == MACH_MSG_SUCCESS && budget != 0 && --budget == 0) break;
+      // The rest (if any) keeps the descriptor readable; receiving now would only find the queue empty.
+      if (last) break;
     } catch (const Napi::Error& error) {
       // Building the message failed (its rights were destroyed): an environment that can no longer run JS.
       Stop();

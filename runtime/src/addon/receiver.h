@@ -27,10 +27,13 @@ class Receiver {
    * Watches for messages, or updates what to receive. `max_size` bounds the
    * message without its trailer (0: any size, the buffer grows);
    * `trailer_elements` is MACH_RCV_TRAILER_NULL..MACH_RCV_TRAILER_AUDIT;
-   * `wanted` is how many messages JS waits for (0: as many as there are), so
-   * a wake-up receives no more than that and skips the receive that would
-   * only find the queue empty (the descriptor stays readable while messages
-   * wait). Returns a Mach code when the watch descriptor cannot be had.
+   * `wanted` is how many messages JS waits for (0: as many as there are):
+   * each delivered message counts it down, and the one that brings it to 0
+   * stops the watch (as Stop() does) before it is dispatched, so JS need not
+   * call unwatch after the last message it wanted, and a wake-up skips the
+   * receive that would only find the queue empty (the descriptor stays
+   * readable while messages wait). Returns a Mach code when the watch
+   * descriptor cannot be had.
    */
   kern_return_t Start(mach_msg_size_t max_size, unsigned trailer_elements, uint32_t wanted);
   /**
@@ -75,6 +78,7 @@ class Receiver {
   mach_msg_size_t max_size_ = 0;
   unsigned trailer_elements_ = MACH_RCV_TRAILER_NULL;
   uint32_t wanted_ = 0;
+  std::vector<napi_value> dispatch_args_;  // reused by every dispatch (no allocation per message)
 };
 
 /** Size of the format-0 trailer with `elements` (MACH_RCV_TRAILER_NULL..AUDIT). */

@@ -262,7 +262,8 @@ void Parent::handle(mach_msg_header_t *msg, std::vector<Outcome> &outcomes) {
     return;
   }
   mach_msg_type_name_t reply_type = MACH_MSGH_BITS_REMOTE(msg->msgh_bits);
-  if (!MACH_PORT_VALID(msg->msgh_remote_port) ||
+  // A dead reply port (real Mach: the child died after sending) is served, so the ticket ends as CHILD_GONE.
+  if (msg->msgh_remote_port == MACH_PORT_NULL ||
       (reply_type != MACH_MSG_TYPE_PORT_SEND_ONCE && reply_type != MACH_MSG_TYPE_PORT_SEND)) {
     refuse_claim(msg, TSMIG_HANDSHAKE_BAD_MESSAGE);
     return;

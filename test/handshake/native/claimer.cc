@@ -7,6 +7,8 @@
 //             outcome too; exits 0
 //   announce  prints "claiming", claims offering "inbox", sends "held" (id 100)
 //             to the parent's "control"
+//   vanish    (Linux) sends a well-formed claim by hand through its
+//             descriptor, offering a receive right "mine", and exits at once
 //   junk      first sends the rendezvous malformed claims (through a copy of
 //             its descriptor) and prints how each was answered, one line
 //             each, then claims properly and prints the outcome, then tries
@@ -190,6 +192,34 @@ int junk() {
   return 0;
 }
 
+/** Sends a well-formed claim (offering "mine", a receive right) with a reply right, and exits before any answer. */
+int vanish() {
+  std::string value = started_with();
+  int fd = std::atoi(value.substr(value.rfind("fd=") + 3).c_str());
+  mach_port_t rendezvous = MACH_PORT_NULL;
+  script::check(tsmig_fd_to_send_right(fd, &rendezvous), "the rendezvous");
+  mach_port_t reply = MACH_PORT_NULL;
+  script::check(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &reply), "allocate");
+  HandClaim c{};
+  c.header.msgh_bits = MACH_MSGH_BITS_COMPLEX | MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+  c.header.msgh_size = sizeof c;
+  c.header.msgh_remote_port = rendezvous;
+  c.header.msgh_local_port = reply;
+  c.header.msgh_id = TSMIG_HANDSHAKE_CLAIM_ID;
+  c.body.msgh_descriptor_count = 1;
+  script::check(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &c.port.name), "allocate");
+  c.port.disposition = MACH_MSG_TYPE_MOVE_RECEIVE;
+  c.port.type = MACH_MSG_PORT_DESCRIPTOR;
+  c.ndr = NDR_record;
+  c.version = TSMIG_HANDSHAKE_VERSION;
+  std::memcpy(c.token, value.data() + 2, 32);
+  c.names_size = 5;
+  std::memcpy(c.names, "mine", 5);
+  script::check(mach_msg(&c.header, MACH_SEND_MSG, sizeof c, 0, MACH_PORT_NULL, 0, MACH_PORT_NULL), "send the claim");
+  // Gone before the answer: the reply port dies with this process.
+  _exit(0);
+}
+
 int announce() {
   std::printf("claiming\n");
   std::fflush(stdout);
@@ -218,6 +248,7 @@ int main(int argc, char **argv) {
   if (mode == "report") return report();
   if (mode == "junk") return junk();
   if (mode == "announce") return announce();
-  std::fprintf(stderr, "usage: claimer exchange|report|junk|announce\n");
+  if (mode == "vanish") return vanish();
+  std::fprintf(stderr, "usage: claimer exchange|report|junk|announce|vanish\n");
   return 2;
 }

@@ -14,17 +14,26 @@
 //                               drains the rendezvous); the early claim must
 //                               be held, not refused, and answered once the
 //                               pid is registered; prints "OK"
+//   vanish <claimer>            (Linux) starts `claimer vanish`, which sends
+//                               its claim and exits; reads the claim only
+//                               once the child is dead; prints the code and
+//                               "clean" or "leaked", as `fail` does
 #include <dirent.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <functional>
 #include <thread>
 #include <vector>
 
 #include <tsmig/runtime.h>
 
 #include "script.h"
+
+// macOS declares it in no header; Linux's <unistd.h> does (the same declaration).
+extern char **environ;
 
 namespace {
 
@@ -108,16 +117,17 @@ kern_return_t spawn_and_kill(const std::vector<std::string> &command, const std:
   return kr;
 }
 
-int fail(const std::vector<std::string> &command) {
+using Attempt = std::function<kern_return_t(const std::vector<tsmig::NamedPort> &)>;
+
+/** Runs `attempt` twice (the first makes what every later handshake shares) and prints the second's code and whether it left anything behind. */
+int counted_failure(const Attempt &attempt) {
   mach_port_t kept = new_port();
-  // The first handshake of the process makes what every later one shares (the rendezvous port set).
-  spawn_and_kill(command, {{"kept", kept, MACH_MSG_TYPE_MAKE_SEND}});
+  attempt({{"kept", kept, MACH_MSG_TYPE_MAKE_SEND}});
   tsmig_space_stats_t before{};
   tsmig_space_stats(&before);
   int fds_before = open_descriptors();
   mach_port_t moved = new_port();
-  kern_return_t kr = spawn_and_kill(
-      command, {{"kept", kept, MACH_MSG_TYPE_MAKE_SEND}, {"moved", moved, MACH_MSG_TYPE_MOVE_RECEIVE}});
+  kern_return_t kr = attempt({{"kept", kept, MACH_MSG_TYPE_MAKE_SEND}, {"moved", moved, MACH_MSG_TYPE_MOVE_RECEIVE}});
   tsmig_space_stats_t after{};
   tsmig_space_stats(&after);
   bool clean = after.names == before.names && after.receive_rights == before.receive_rights &&
@@ -134,6 +144,55 @@ int fail(const std::vector<std::string> &command) {
   return 0;
 }
 
+int fail(const std::vector<std::string> &command) {
+  return counted_failure([&command](const std::vector<tsmig::NamedPort> &ports) { return spawn_and_kill(command, ports); });
+}
+
+/** This process's environment with `entry` (TSMIG_HANDSHAKE=...) added. */
+std::vector<char *> environment_with(char *entry) {
+  std::vector<char *> env;
+  for (char **e = environ; *e != nullptr; e++) env.push_back(*e);
+  env.push_back(entry);
+  env.push_back(nullptr);
+  return env;
+}
+
+/**
+ * A child that dies mid-handshake: `claimer vanish` sends its claim and
+ * exits at once. Its exit is awaited (not reaped) before the parent reads
+ * anything, so the claim is read from a dead child with a dead reply port.
+ */
+kern_return_t vanish_once(const std::string &claimer, const std::vector<tsmig::NamedPort> &ports) {
+  std::vector<tsmig_named_port_t> c_ports;
+  for (const tsmig::NamedPort &p : ports) c_ports.push_back({p.name.c_str(), p.port, p.disposition});
+  uint64_t ticket = 0;
+  char entry[256];
+  int inherit = -1;
+  script::check(tsmig_handshake_prepare(c_ports.data(), c_ports.size(), nullptr, -1, &ticket, entry, sizeof entry,
+                                        &inherit),
+                "prepare");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (inherit >= 0) posix_spawn_file_actions_adddup2(&actions, inherit, inherit);
+  std::vector<char *> env = environment_with(entry);
+  char *argv[] = {const_cast<char *>(claimer.c_str()), const_cast<char *>("vanish"), nullptr};
+  pid_t pid = -1;
+  script::expect(posix_spawn(&pid, claimer.c_str(), &actions, nullptr, argv, env.data()) == 0, "posix_spawn");
+  posix_spawn_file_actions_destroy(&actions);
+  if (inherit >= 0) close(inherit);
+  script::check(tsmig_handshake_started(ticket, pid), "started");
+  siginfo_t info{};
+  script::expect(waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) == 0, "waitid");
+  tsmig_port_list_t *list = nullptr;
+  kern_return_t kr = tsmig_handshake_wait(ticket, 20000, &list);
+  if (list != nullptr) {
+    for (size_t i = 0; i < list->count; i++) mach_port_deallocate(mach_task_self(), list->ports[i].port);
+    tsmig_port_list_free(list);
+  }
+  script::expect(wait_exit(pid) == 0, "the vanishing child sent its claim and exited 0");
+  return kr;
+}
+
 void held(const std::string &claimer) {
   mach_port_t control = new_port();
   tsmig_named_port_t ports[] = {{"control", control, MACH_MSG_TYPE_MAKE_SEND}};
@@ -147,10 +206,7 @@ void held(const std::string &claimer) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   if (inherit >= 0) posix_spawn_file_actions_adddup2(&actions, inherit, inherit);
-  std::vector<char *> env;
-  for (char **e = environ; *e != nullptr; e++) env.push_back(*e);
-  env.push_back(entry);
-  env.push_back(nullptr);
+  std::vector<char *> env = environment_with(entry);
   char *argv[] = {const_cast<char *>(claimer.c_str()), const_cast<char *>("announce"), nullptr};
   pid_t early = -1;
   script::expect(posix_spawn(&early, claimer.c_str(), &actions, nullptr, argv, env.data()) == 0, "posix_spawn");
@@ -199,6 +255,11 @@ int main(int argc, char **argv) {
     std::printf("OK\n");
     return 0;
   }
-  std::fprintf(stderr, "usage: spawner exchange|many <n>|fail <command> [args] | held <claimer>\n");
+  if (mode == "vanish" && argc > 2) {
+    std::string claimer = argv[2];
+    return counted_failure(
+        [&claimer](const std::vector<tsmig::NamedPort> &ports) { return vanish_once(claimer, ports); });
+  }
+  std::fprintf(stderr, "usage: spawner exchange|many <n>|fail <command> [args] | held <claimer> | vanish <claimer>\n");
   return 2;
 }

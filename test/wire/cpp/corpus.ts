@@ -2,8 +2,8 @@
 // received form every replay derives from a sent message (header ports
 // swapped, dispositions turned into what a receiver sees, trailer after).
 
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadCorpora, messageOf, toHex } from '../format.js';
 import { fromHex } from './values.js';
 
 /** A port value: the sender's name and the disposition it sends. */
@@ -25,6 +25,9 @@ export interface WireTrailer {
   seqno?: number;
   sender?: [number, number];
   audit?: number[];
+  /** A trailer only a broken kernel would write: its format and size (0 and the full size by default). */
+  format?: number;
+  size?: number;
 }
 
 /** One vector (the fields a kind does not use are absent). */
@@ -43,30 +46,53 @@ export interface Vector {
   note?: string;
 }
 
-/** A corpus file: the vectors of one interface. */
-export interface VectorFile {
-  interface: string;
-  vectors: Vector[];
-}
-
 /** Where the corpus lives. */
 export const WIRE_DIR = join(import.meta.dirname, '..');
 
-/** Every interface that has a vector file, with its .defs path. */
-export function corpusInterfaces(): Array<{ name: string; defs: string; vectors: string }> {
-  const dir = join(WIRE_DIR, 'vectors');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => {
-      const name = f.slice(0, -'.json'.length);
-      return { name, defs: join(WIRE_DIR, 'defs', `${name}.defs`), vectors: join(dir, f) };
-    });
+/** An interface of the corpus: its .defs and the vectors of every file naming it. */
+export interface CorpusInterface {
+  name: string;
+  defs: string;
+  vectors: Vector[];
 }
 
-/** Reads one vector file. */
-export function readVectors(path: string): VectorFile {
-  return JSON.parse(readFileSync(path, 'utf8')) as VectorFile;
+/**
+ * Every interface that has vectors, from all files naming it (hand vectors
+ * and Apple captures live in separate files), each message resolved to hex
+ * by the shared loader (test/wire/format.ts: hex, fields, or another vector
+ * patched).
+ */
+export function corpusInterfaces(): CorpusInterface[] {
+  const byName = new Map<string, CorpusInterface>();
+  for (const corpus of loadCorpora()) {
+    const name = corpus.json.interface;
+    const entry = byName.get(name) ?? {
+      name,
+      defs: join(WIRE_DIR, 'defs', `${name}.defs`),
+      vectors: [],
+    };
+    byName.set(name, entry);
+    for (const v of corpus.json.vectors) {
+      const m = messageOf(corpus, v);
+      entry.vectors.push({
+        ...(v as unknown as Vector),
+        message: {
+          hex: toHex(m.bytes),
+          dontCare: m.dontCare,
+          ool: m.ool.map(toHex),
+          oolPorts: m.oolPorts.map((names) => [...names]),
+        },
+      });
+    }
+  }
+  return [...byName.values()].filter((i) => i.vectors.length > 0);
+}
+
+/** The vectors of one interface (every file naming it). */
+export function interfaceVectors(name: string): Vector[] {
+  const found = corpusInterfaces().find((i) => i.name === name);
+  if (!found) throw new Error(`no wire vectors for interface ${name}`);
+  return found.vectors;
 }
 
 /** MIG/Mach return codes by name. */

@@ -381,7 +381,7 @@ function scriptedMessage(name: string, v: Vector, trailer = v.trailer): string[]
   );
   lines.push(`  const uint32_t ${name}_audit[8] = {${audit.join(', ')}};`);
   lines.push(
-    `  Received ${name}(${name}_bytes, ${bytes.length}, {${ool.map((h, i) => `{${name}_ool${i}, ${fromHex(h).length}}`).join(', ')}}, {${ports.map((p) => `{${p.join(', ')}}`).join(', ')}}, trailer(${trailer?.seqno ?? 0}, ${sender[0]}, ${sender[1]}, ${name}_audit), 65536);`,
+    `  Received ${name}(${name}_bytes, ${bytes.length}, {${ool.map((h, i) => `{${name}_ool${i}, ${fromHex(h).length}}`).join(', ')}}, {${ports.map((p) => `{${p.join(', ')}}`).join(', ')}}, trailer(${trailer?.seqno ?? 0}, ${sender[0]}, ${sender[1]}, ${name}_audit, ${trailer?.format ?? 0}, ${trailer?.size ?? 52}), 65536);`,
   );
   return lines;
 }

@@ -230,12 +230,13 @@ class Received {
   std::vector<uint64_t> storage_;
 };
 
-/** The trailer a replayed receive reports. */
-inline mach_msg_max_trailer_t trailer(uint32_t seqno, uint32_t sender0, uint32_t sender1, const uint32_t audit[8]) {
+/** The trailer a replayed receive reports (format and size other than 0 and 52 only for bad-trailer vectors). */
+inline mach_msg_max_trailer_t trailer(uint32_t seqno, uint32_t sender0, uint32_t sender1, const uint32_t audit[8],
+                                      uint32_t format = MACH_MSG_TRAILER_FORMAT_0, uint32_t size = 52) {
   mach_msg_max_trailer_t t;
   std::memset(&t, 0, sizeof t);
-  t.msgh_trailer_type = MACH_MSG_TRAILER_FORMAT_0;
-  t.msgh_trailer_size = 52;
+  t.msgh_trailer_type = format;
+  t.msgh_trailer_size = size;
   t.msgh_seqno = seqno;
   t.msgh_sender.val[0] = sender0;
   t.msgh_sender.val[1] = sender1;

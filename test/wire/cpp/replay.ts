@@ -205,6 +205,17 @@ function checkServer(
       break;
     }
     case 'badRequest': {
+      if (codeOf(v.error) === 0) {
+        // A message that looks bad but passes MIG's checks: served as a good request.
+        if (!line.saw) problems.push('the server routine was not called');
+        const reply = fromHex(line.sent);
+        const view = new DataView(reply.buffer);
+        const complex = (view.getUint32(0, true) & 0x80000000) !== 0;
+        if (line.sends !== 1) problems.push(`server sent ${line.sends} messages, want 1`);
+        else if (!complex && view.getInt32(32, true) !== 0)
+          problems.push(`server answered ${view.getInt32(32, true)}, want KERN_SUCCESS`);
+        break;
+      }
       if (line.saw) problems.push(`the server routine was called with ${JSON.stringify(line.saw)}`);
       const received = receivedForm(messageBytes(v.message));
       const hasReplyPort = new DataView(received.buffer).getUint32(8, true) !== 0;

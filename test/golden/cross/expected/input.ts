@@ -188,6 +188,7 @@ export function decodeScalarsReply(message: WireIn): ScalarsReply | number {
   if (size !== 60) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {
     io: view.getBigUint64(36, true),
     r: view.getBigInt64(44, true),
@@ -322,6 +323,7 @@ export function decodeArraysReply(
   if (size < 56 || size > 120) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   const ovCnt = readU32(bytes, 36);
   if (ovCnt > 64) return MIG_TYPE_ERROR;
   const ovUnused = 64 - round4(ovCnt * 1);
@@ -435,6 +437,7 @@ export function decodeStringsReply(message: WireIn): StringsReply | number {
   if (size < 44 || size > 76) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   const foundCnt = readU32(bytes, 40);
   if (foundCnt > 32) return MIG_TYPE_ERROR;
   const foundUnused = 32 - round4(foundCnt * 1);
@@ -573,6 +576,7 @@ export function decodeRightsReply(message: WireIn): RightsReply | number {
   if (size !== 40) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {
     same: view.getInt32(36, true),
   };
@@ -666,6 +670,7 @@ export function decodeReceiveRightReply(message: WireIn): ReceiveRightReply | nu
   if (!isComplex(bytes)) return MIG_TYPE_ERROR;
   if (size < 28 || readU32(bytes, 24) !== 1) return MIG_TYPE_ERROR;
   if (size !== 40) return MIG_TYPE_ERROR;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   if (bytes[28 + 11] !== 0) return MIG_TYPE_ERROR;
   if (bytes[28 + 10] !== 17) return MIG_TYPE_ERROR;
   return {
@@ -757,6 +762,7 @@ export function decodePolyReply(message: WireIn): PolyReply | number {
   if (!isComplex(bytes)) return MIG_TYPE_ERROR;
   if (size < 28 || readU32(bytes, 24) !== 1) return MIG_TYPE_ERROR;
   if (size !== 40) return MIG_TYPE_ERROR;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   if (bytes[28 + 11] !== 0) return MIG_TYPE_ERROR;
   return {
     q: readPortDescriptor(bytes, 28),
@@ -892,6 +898,7 @@ export function decodeOutOfLineReply(message: WireIn): OutOfLineReply | number {
   if (!isComplex(bytes)) return MIG_TYPE_ERROR;
   if (size < 28 || readU32(bytes, 24) !== 2) return MIG_TYPE_ERROR;
   if (size !== 80) return MIG_TYPE_ERROR;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   if (bytes[28 + 11] !== 1) return MIG_TYPE_ERROR;
   if (bytes[44 + 11] !== 2) return MIG_TYPE_ERROR;
   if (bytes[44 + 10] !== 17) return MIG_TYPE_ERROR;
@@ -1013,6 +1020,7 @@ export function decodeCountedReply(
   if (size < 40 || size > 64) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   const zCnt = readU32(bytes, 36);
   if (zCnt > 6) return MIG_TYPE_ERROR;
   const zUnused = 24 - round4(zCnt * 4);
@@ -1112,6 +1120,7 @@ export function decodeAuditReply(message: WireIn): AuditReply | number {
   if (size !== 40) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {
     pid: view.getInt32(36, true),
   };
@@ -1235,6 +1244,7 @@ export function decodeLastReply(message: WireIn): LastReply | number {
   if (size !== 40) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {
     x: view.getInt32(36, true),
   };
@@ -1318,6 +1328,7 @@ export function decodeFailsReply(message: WireIn): FailsReply | number {
   if (size !== 36) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {};
 }
 
@@ -1408,6 +1419,7 @@ export function decodeExplicitReplyReply(message: WireIn): ExplicitReplyReply | 
   if (size !== 40) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {
     y: view.getInt32(36, true),
   };
@@ -1497,6 +1509,7 @@ export function decodeStatsReply(message: WireIn): StatsReply | number {
   if (size !== 52) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {
     names: view.getInt32(36, true),
     fds: view.getInt32(40, true),

@@ -250,6 +250,7 @@ export function decodeEverythingReply(
   if (!isComplex(bytes)) return MIG_TYPE_ERROR;
   if (size < 28 || readU32(bytes, 24) !== 2) return MIG_TYPE_ERROR;
   if (size < 92 || size > 172) return MIG_TYPE_ERROR;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   if (bytes[28 + 11] !== 0) return MIG_TYPE_ERROR;
   if (bytes[28 + 10] !== 17) return MIG_TYPE_ERROR;
   if (bytes[40 + 11] !== 1) return MIG_TYPE_ERROR;
@@ -368,6 +369,7 @@ export function decodeOnlyPortsBackReply(message: WireIn): OnlyPortsBackReply | 
   if (!isComplex(bytes)) return MIG_TYPE_ERROR;
   if (size < 28 || readU32(bytes, 24) !== 2) return MIG_TYPE_ERROR;
   if (size !== 52) return MIG_TYPE_ERROR;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   if (bytes[28 + 11] !== 0) return MIG_TYPE_ERROR;
   if (bytes[40 + 11] !== 0) return MIG_TYPE_ERROR;
   return {
@@ -462,6 +464,7 @@ export function decodeOolOnlyReply(message: WireIn): OolOnlyReply | number {
   if (size !== 36) return MIG_TYPE_ERROR;
   const retCode = view.getInt32(32, true);
   if (retCode !== 0) return retCode;
+  if (readU32(bytes, 8) !== 0) return MIG_TYPE_ERROR;
   return {};
 }
 
