@@ -13,14 +13,15 @@ import ts from 'typescript';
 
 import { allocatePort, spaceStats, type Port, type ReceivedMessage } from 'tsmig';
 
+/** This directory (the children live in children/). */
 export const here = dirname(fileURLToPath(import.meta.url));
-export const repoRoot = join(here, '..', '..');
+const repoRoot = join(here, '..', '..');
 const CROSS = join(repoRoot, 'test', 'golden', 'cross');
 
 /** Liveness bound for waits that must happen: generous, not a measurement. */
-export const PATIENCE_MS = 20_000;
+const PATIENCE_MS = 20_000;
 /** The promise: a waiter wakes within one second of its peer's death. */
-export const WAKE_BOUND_MS = 1000;
+const WAKE_BOUND_MS = 1000;
 
 const work = mkdtempSync(join(tmpdir(), 'tsmig-faults-'));
 
@@ -72,7 +73,9 @@ export interface Child {
   process: ChildProcess;
   /** A send right to the child's service port (from its hello). */
   port: Port;
+  /** Everything the child wrote to stdout so far. */
   stdout(): string;
+  /** Everything the child wrote to stderr so far. */
   stderr(): string;
   /** Resolves when the child exited and its pipes closed. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
