@@ -146,6 +146,7 @@ export async function run({ quick }) {
     row('typed call with a 1 MiB out-of-line argument', driver(pinned, 'typed', stubs, 'big', nBig), 'raw runtime, same message', driver(pinned, 'raw', 'big', nBig));
     row('typed call with 16 ports (out-of-line array)', driver(pinned, 'typed', stubs, 'ports', nPorts), 'raw runtime, same message', driver(pinned, 'raw', 'ports', nPorts));
   }
+  rmSync(dirname(stubs), { recursive: true, force: true });
   const cpp = join(here, 'rpc-cpp.js');
   if (existsSync(cpp)) rows.push(...(await (await import(pathToFileURL(cpp).href)).cppRows({ quick })));
   rows.push(...generationRows(quick));

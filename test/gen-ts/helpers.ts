@@ -8,7 +8,8 @@
 // owns every Port in a test.
 
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -29,8 +30,12 @@ export const PATIENCE_MS = 20_000;
 
 /**
  * Generates the TypeScript stubs of a .defs file, compiles them to an ES
- * module in a temporary directory (importing this repository's runtime
- * build), and returns its path.
+ * module (importing this repository's runtime build) and returns its path:
+ * <tmpdir>/tsmig-test-stubs/<base>-<hash of the text>.mjs, so runs reuse one
+ * file per distinct output instead of piling up temporary directories
+ * (written through a rename: parallel test files may race). Not under
+ * node_modules: vitest would load it outside its module graph, with a second
+ * copy of the runtime.
  */
 export async function compiledStubs(defsFile: string): Promise<string> {
   const result = compileDefs({ file: defsFile });
@@ -41,8 +46,14 @@ export async function compiledStubs(defsFile: string): Promise<string> {
   const js = ts.transpileModule(files.get(`${base}.ts`)!, {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
   }).outputText.replace(/from 'tsmig'/g, `from ${JSON.stringify(runtimeUrl)}`);
-  const file = join(mkdtempSync(join(tmpdir(), 'tsmig-stubs-')), `${base}.mjs`);
-  writeFileSync(file, js);
+  const dir = join(tmpdir(), 'tsmig-test-stubs');
+  const file = join(dir, `${base}-${createHash('sha256').update(js).digest('hex').slice(0, 16)}.mjs`);
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, js);
+    renameSync(temporary, file);
+  }
   return file;
 }
 

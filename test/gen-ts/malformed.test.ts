@@ -7,6 +7,8 @@
 // is seen destroyed exactly once from this side: a made or copied send
 // right leaves its port with no senders, a send-once right turns into the
 // send-once notification, a moved receive right's port dies (dead-name).
+// Random complex messages (random descriptors carrying real rights and
+// regions, random bytes around them) get the same scrutiny.
 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -172,6 +174,71 @@ describe('every bad request of the wire corpus, across processes', () => {
     expect([...errors].every((code) => [-300, -303, -304].includes(code))).toBe(true);
     expect(errors.has(-303)).toBe(true);
     expect(errors.has(-304)).toBe(true);
+    await roundTrip();
+    expect(await childCounts()).toEqual(counts);
+  });
+
+  it('random complex messages carrying real rights and regions: an answer for each, every right destroyed, counts unchanged', async () => {
+    const counts = await childCounts();
+    let seed = 0x9e3779b9;
+    const random = (n: number): number => {
+      // xorshift32: the same messages every run.
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    // Every id of the subsystem but the simpleroutine's (5007: a well-formed one gets no reply), and ids around it.
+    const ids = [4998, 4999, 5000, 5001, 5002, 5003, 5004, 5005, 5006, 5008, 5009, 5010];
+    const sendDispositions = [16, 17, 18, 19, 20, 21];
+    const errors = new Set<number>();
+    let rights = 0;
+    for (let n = 0; n < 120; n++) {
+      const descriptors = 1 + random(4);
+      const words: number[] = [0x80001513, 0, 0, 1, 0, ids[random(ids.length)], descriptors];
+      const ool: Uint8Array[] = [];
+      const oolPorts: Uint32Array[] = [];
+      for (let d = 0; d < descriptors; d++) {
+        const type = random(3);
+        const disposition = sendDispositions[random(sendDispositions.length)];
+        if (type === 0) {
+          // A port descriptor: name (non-zero: a right is made for it), pad, then pad / disposition / type bytes.
+          words.push(1, 0, disposition << 16);
+        } else if (type === 1) {
+          const size = random(3) * 4 + random(2) * 4096;
+          ool.push(Uint8Array.from({ length: size }, () => random(256)));
+          // Out-of-line data: 64-bit address, then deallocate / copy (physical or virtual) / pad / type bytes, then the size.
+          words.push(0, 0, random(2) | (random(2) << 8) | (1 << 24), size);
+        } else {
+          const count = random(4);
+          oolPorts.push(new Uint32Array(count).fill(1));
+          // Out-of-line ports: 64-bit address, then deallocate / copy / disposition / type bytes, then the count.
+          words.push(0, 0, random(2) | (random(2) << 8) | (disposition << 16) | (2 << 24), count);
+        }
+      }
+      for (let extra = random(8); extra > 0; extra--) words.push(random(2) === 0 ? random(8) : random(0x7fffffff));
+      const bytes = new Uint8Array(Uint32Array.from(words).buffer);
+      new DataView(bytes.buffer).setUint32(4, bytes.length, true);
+      expect(kernelRefuses(bytes)).toBeNull();
+      const delivery = deliverable({ bytes, dontCare: [], ool, oolPorts }, service);
+      await sendRaw(delivery.raw);
+      const reply = await delivery.replyPort!.receive({ timeout: PATIENCE_MS });
+      expect(reply.id).toBe(words[5] + 100);
+      if (reply.size === 36 && !reply.complex) {
+        const code = new DataView(reply.bytes.buffer, reply.bytes.byteOffset).getInt32(32, true);
+        if (code !== 0) errors.add(code);
+      }
+      reply.destroy();
+      rights += delivery.carried.length;
+      await expectCarriedDestroyed(delivery);
+      delivery.replyPort!.close();
+      for (const port of delivery.kept) port.close();
+    }
+    expect([...errors].every((code) => [-300, -303, -304].includes(code))).toBe(true);
+    expect(errors.has(-303)).toBe(true);
+    expect(errors.has(-304)).toBe(true);
+    // The messages did carry rights (about two per message).
+    expect(rights).toBeGreaterThan(120);
     await roundTrip();
     expect(await childCounts()).toEqual(counts);
   });

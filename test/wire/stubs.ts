@@ -1,9 +1,11 @@
 // The TypeScript stubs of a wire-corpus interface, generated now by the
-// emitter under test (as `tsmig gen` would) into a temporary directory and
+// emitter under test (as `tsmig gen` would) into a file named by its
+// content under the system's temporary directory (reused by later runs) and
 // imported, with the runtime import pointing at this repository's build —
 // the same module the tests' own `import … from 'tsmig'` loads.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,9 +28,15 @@ export function loadStubs(corpus: Corpus): Promise<Stubs> {
 export async function loadCompiledStubs(compiled: CompileResult, name: string): Promise<Stubs> {
   const files = await emit({ ir: compiled.ir, layouts: compiled.layouts, baseName: name, sourceName: `${name}.defs` }, ['ts']);
   const text = files.get(`${name}.ts`)!.replace("from 'tsmig'", `from ${JSON.stringify(pathToFileURL(runtimeEntry).href)}`);
-  const dir = mkdtempSync(join(tmpdir(), 'tsmig-wire-'));
-  const file = join(dir, `${name}.ts`);
-  writeFileSync(file, text);
+  const dir = join(tmpdir(), 'tsmig-test-stubs');
+  const file = join(dir, `${name}-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.ts`);
+  if (!existsSync(file)) {
+    // Through a rename: test files running in parallel may write the same file.
+    mkdirSync(dir, { recursive: true });
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, text);
+    renameSync(temporary, file);
+  }
   return (await import(pathToFileURL(file).href)) as Stubs;
 }
 

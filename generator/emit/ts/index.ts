@@ -10,7 +10,8 @@ import { printInterfaceFile } from './file.js';
 
 /** How generated TypeScript is formatted (fixed, so output never depends on the user's prettier config). */
 const PRETTIER_OPTIONS: prettier.Options = {
-  parser: 'typescript',
+  // Babel's TypeScript parser: the same output for generated code, about twice as fast as typescript-estree.
+  parser: 'babel-ts',
   printWidth: 100,
   singleQuote: true,
   trailingComma: 'all',

@@ -1,86 +1,18 @@
 // Test child: a Node server of test/gen-ts/defs/roundtrip.defs, using the
 // generated stubs (compiled to JavaScript by the test, path in argv[2]) and
-// the published runtime. Started with the handshake, its claim offers a
-// send right to the port it serves (`service`); it echoes every argument
-// back, and exits when the test lets go of its send rights (no-senders).
+// the published runtime, with the echoing handlers of roundtrip-impl.mjs.
+// Started with the handshake, its claim offers a send right to the port it
+// serves (`service`); it exits when the test lets go of its send rights
+// (no-senders).
 
-import { readdirSync } from 'node:fs';
-import { MachError, allocatePort, claimParentPorts, releaseOutOfLine, spaceStats } from 'tsmig';
+import { allocatePort, claimParentPorts } from 'tsmig';
+import { roundtripImpl } from './roundtrip-impl.mjs';
 
 const stubs = await import(process.argv[2]);
 const service = allocatePort();
 const notify = allocatePort();
 
-const MOVE = { send: 'move-send', 'send-once': 'move-send-once', receive: 'move-receive' };
-let lastNote = 0;
-const held = [];
-
-const impl = {
-  scalars: (a8, u8, a16, u16, a32, u32, a64, u64, b, c, f, d) => ({
-    r8: a8,
-    ru8: u8,
-    r16: a16,
-    ru16: u16,
-    r32: a32,
-    ru32: u32,
-    r64: a64,
-    ru64: u64,
-    rb: b,
-    rc: c,
-    rf: f,
-    rd: d,
-  }),
-  arrays: (t, v, w, x) => ({ ot: t, ov: v, ow: w, ox: x }),
-  strings: (name, label) => ({ oname: name, olabel: label }),
-  // The bytes go back zero-copy (dealloc): the received region moves on.
-  outOfLine: (data, ints) => ({ odata: data, oints: ints }),
-  inoutValues: (n, big, label) => ({ n: n + 1, big: big * 2n, label: label.toUpperCase() }),
-  sendPorts: (ms, cs, mv, mso, mr) => ({ rms: ms, rcs: cs, rmv: mv, rso: mso, rmr: mr }),
-  polyPorts: (p, many) => ({
-    q: p === null ? null : { port: p, disposition: MOVE[p.right] },
-    oq: { ports: many, disposition: many.length > 0 && many[0] !== null ? MOVE[many[0].right] : 'move-send' },
-  }),
-  portArrays: (fixed, variable, ool) => ({ ofixed: fixed, ovar: variable, oool: ool }),
-  trailerInfo: (seq, sec, audit) => ({ pid: audit.pid, uid: sec.uid, seqno: seq }),
-  // Ignores the caller's capacity on purpose: the client must refuse what does not fit.
-  counted: (x) => x,
-  note: (value) => {
-    lastNote = value;
-  },
-  lastNote: () => lastNote,
-  sleep: (ms, call) => {
-    const deferred = call.deferReply();
-    setTimeout(() => deferred.reply(undefined).catch(() => {}), ms);
-    return deferred;
-  },
-  hang: (call) => {
-    held.push(call.deferReply());
-    process.stdout.write('hang\n');
-    return held.at(-1);
-  },
-  fail: (code) => {
-    throw new MachError(code);
-  },
-  stats: () => {
-    const s = spaceStats();
-    return {
-      names: s.names,
-      rights: s.receiveRights + s.sendRights + s.sendOnceRights,
-      fds: readdirSync('/proc/self/fd').length,
-      oolBytes: s.outOfLineBytes,
-    };
-  },
-  add: (a, b) => a + b,
-  big: (data, call) => {
-    const size = data.length;
-    releaseOutOfLine(call.message.ool[0]);
-    return size;
-  },
-  manyPorts: (ports) => {
-    for (const port of ports) port?.close();
-    return ports.length;
-  },
-};
+const impl = roundtripImpl({ onHang: () => process.stdout.write('hang\n') });
 
 const server = stubs.serveRoundtrip(service, impl, { onError: (error) => process.stderr.write(`handler error: ${error?.stack ?? error}\n`) });
 service.requestNotification('no-senders', notify, { makeSendCount: 1 });
