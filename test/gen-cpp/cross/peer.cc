@@ -84,7 +84,8 @@ kern_return_t arrays(mach_port_t, triple_t t, bytes_t v, mach_msg_type_number_t 
 }
 
 kern_return_t strings(mach_port_t, name_t name, label_t label, name_t found) {
-  std::string joined = std::string(name) + "/" + label;
+  // A fixed c_string may arrive without its NUL (MIG checks none for it): read at most its size.
+  std::string joined = std::string(name) + "/" + std::string(label, strnlen(label, sizeof(label_t)));
   std::snprintf(found, sizeof(name_t), "%s", joined.substr(0, sizeof(name_t) - 1).c_str());
   return KERN_SUCCESS;
 }
