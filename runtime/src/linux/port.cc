@@ -173,8 +173,12 @@ bool page_take(QueuePage *page, int room_fd) {
 
 void page_release(QueuePage *page, int room_fd) {
   // Sequentially consistent on both sides: a waiter counts itself, then looks at `queued`.
-  page->queued.fetch_sub(1);
-  page_post(page, room_fd, 1);
+  // Never below zero: a datagram that claims a slot nobody reserved (a forged WIRE_COUNTED)
+  // must not give other senders room beyond the limit.
+  int32_t q = page->queued.load();
+  while (q > 0 && !page->queued.compare_exchange_weak(q, q - 1)) {
+  }
+  if (q > 0) page_post(page, room_fd, 1);
 }
 
 kern_return_t make_family(Space &s, ReceivePort &rp, FamilyKind kind, int &send_fd, uint64_t &token) {
