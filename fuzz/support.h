@@ -232,7 +232,9 @@ class Materializer {
         d.name = right_for(d.disposition, d.name);
         std::memcpy(msg + p, &d, sizeof d);
         p += sizeof d;
-      } else if (type == MACH_MSG_OOL_DESCRIPTOR && p + sizeof(mach_msg_ool_descriptor_t) <= size) {
+      } else if ((type == MACH_MSG_OOL_DESCRIPTOR || type == MACH_MSG_OOL_VOLATILE_DESCRIPTOR) &&
+                 p + sizeof(mach_msg_ool_descriptor_t) <= size) {
+        // Volatile regions are sent like any other (as XNU does): bounded and made real here too.
         mach_msg_ool_descriptor_t d;
         std::memcpy(&d, msg + p, sizeof d);
         if (d.size > kMaxRegion) d.size %= kMaxRegion;
