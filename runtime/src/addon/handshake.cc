@@ -33,17 +33,6 @@ namespace tsmig {
 
 namespace {
 
-mach_port_right_t RightOfReceivedType(mach_msg_type_name_t type) {
-  switch (type) {
-    case MACH_MSG_TYPE_PORT_RECEIVE:
-      return MACH_PORT_RIGHT_RECEIVE;
-    case MACH_MSG_TYPE_PORT_SEND_ONCE:
-      return MACH_PORT_RIGHT_SEND_ONCE;
-    default:
-      return MACH_PORT_RIGHT_SEND;
-  }
-}
-
 /**
  * [[name, Port | null], ...] for received rights. Every right is handed to
  * NewPort, which owns it from then on (and releases it itself if no Port
@@ -58,7 +47,7 @@ Napi::Array NamedPorts(Napi::Env env, const std::vector<tsmig_named_port_t> &por
     Napi::Value port = env.Null();
     if (MACH_PORT_VALID(ports[i].port)) {
       try {
-        Napi::Object made = instance.NewPort(ports[i].port, RightOfReceivedType(ports[i].disposition));
+        Napi::Object made = instance.NewReceivedPort(ports[i].port, ports[i].disposition);
         // Empty while the environment is torn down: the right is released already.
         if (!made.IsEmpty()) port = made;
       } catch (const Napi::Error &error) {

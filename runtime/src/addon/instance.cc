@@ -25,6 +25,17 @@ void ReleaseReference(mach_port_name_t name, mach_port_right_t right) {
 
 }  // namespace
 
+Napi::Object Instance::NewReceivedPort(mach_port_name_t name, mach_msg_type_name_t type) {
+  switch (type) {
+    case MACH_MSG_TYPE_PORT_RECEIVE:
+      return NewPort(name, MACH_PORT_RIGHT_RECEIVE);
+    case MACH_MSG_TYPE_PORT_SEND_ONCE:
+      return NewPort(name, MACH_PORT_RIGHT_SEND_ONCE);
+    default:
+      return NewPort(name, MACH_PORT_RIGHT_SEND);
+  }
+}
+
 Napi::Object Instance::NewPort(mach_port_name_t name, mach_port_right_t right) {
   Napi::FunctionReference& cls = right == MACH_PORT_RIGHT_PORT_SET ? port_set_class : port_class;
   constructed_ = nullptr;

@@ -58,6 +58,8 @@ class Instance {
    * released before the exception propagates: it never lacks an owner.
    */
   Napi::Object NewPort(mach_port_name_t name, mach_port_right_t right);
+  /** NewPort for a right that arrived with the received disposition `type` (MACH_MSG_TYPE_PORT_*). */
+  Napi::Object NewReceivedPort(mach_port_name_t name, mach_msg_type_name_t type);
   /** Called by each NativePort constructor, so NewPort knows whether the object got built. */
   void Constructed(NativePort* port) { constructed_ = port; }
 

@@ -17,17 +17,6 @@ namespace {
 
 constexpr mach_msg_size_t kDefaultReceiveSize = 4096;
 
-mach_port_right_t RightOfReceivedType(mach_msg_type_name_t type) {
-  switch (type) {
-    case MACH_MSG_TYPE_PORT_RECEIVE:
-      return MACH_PORT_RIGHT_RECEIVE;
-    case MACH_MSG_TYPE_PORT_SEND_ONCE:
-      return MACH_PORT_RIGHT_SEND_ONCE;
-    default:
-      return MACH_PORT_RIGHT_SEND;
-  }
-}
-
 /**
  * A Port owning the received right at `slot`, or null for MACH_PORT_NULL /
  * MACH_PORT_DEAD (no reference arrives). The name leaves the buffer first:
@@ -38,7 +27,7 @@ napi_value ReceivedRight(Instance& instance, Name& slot, mach_msg_type_name_t ty
   mach_port_name_t name = slot;
   slot = MACH_PORT_NULL;
   if (!MACH_PORT_VALID(name)) return instance.env.Null();
-  return instance.NewPort(name, RightOfReceivedType(type));
+  return instance.NewReceivedPort(name, type);
 }
 
 }  // namespace
