@@ -339,9 +339,10 @@ function headerComment(input: EmitInput, ir: InterfaceIR, layouts: InterfaceLayo
 
 /** The import of exactly the runtime names the text uses: on one line when it fits, else one name a line. */
 function importLine(body: string): string {
-  const used = (name: string): boolean => new RegExp(`(?<![\\w.$'"])${name.replace(/\$/g, '\\$')}(?![\\w$])`).test(body);
-  const values = RUNTIME_VALUES.filter(used);
-  const types = RUNTIME_TYPES.filter(used);
+  // Every identifier the text uses outside member accesses and strings' starts, in one scan.
+  const identifiers = new Set(body.match(/(?<![\w.$'"])[A-Za-z_$][\w$]*/g));
+  const values = RUNTIME_VALUES.filter((name) => identifiers.has(name));
+  const types = RUNTIME_TYPES.filter((name) => identifiers.has(name));
   const specifiers = [...values, ...types.map((t) => `type ${t}`)].sort((a, b) => a.replace(/^type /, '').localeCompare(b.replace(/^type /, '')));
   const flat = `import { ${specifiers.join(', ')} } from '${RUNTIME_MODULE}';`;
   if (flat.length <= 100) return flat;

@@ -31,7 +31,8 @@ interface Token {
   kind: 'word' | 'number' | 'string' | 'punct';
 }
 
-const PUNCTUATORS = ['>>>=', '>>>', '===', '!==', '...', '**=', '<<=', '>>=', '=>', '==', '!=', '<=', '>=', '&&', '||', '??', '?.', '++', '--', '+=', '-=', '*=', '/=', '|=', '&=', '<<', '>>', '**'];
+/** A word, a number, or an operator (longest first), at the reader's position. */
+const TOKEN = /([A-Za-z_$][\w$]*)|([0-9][\w.]*)|(>>>=|>>>|===|!==|\.\.\.|\*\*=|<<=|>>=|=>|==|!=|<=|>=|&&|\|\||\?\?|\?\.|\+\+|--|\+=|-=|\*=|\/=|\|=|&=|<<|>>|\*\*|.)/y;
 
 class Unreadable extends Error {}
 
@@ -45,20 +46,15 @@ function tokenize(text: string): Token[] {
       continue;
     }
     const start = i;
-    if (/[A-Za-z_$]/.test(c)) {
-      while (i < text.length && /[\w$]/.test(text[i])) i++;
-      tokens.push({ text: text.slice(start, i), start, end: i, kind: 'word' });
-    } else if (/[0-9]/.test(c)) {
-      while (i < text.length && /[\w.]/.test(text[i])) i++;
-      tokens.push({ text: text.slice(start, i), start, end: i, kind: 'number' });
-    } else if (c === "'" || c === '"' || c === '`') {
+    if (c === "'" || c === '"' || c === '`') {
       i = stringEnd(text, i);
       tokens.push({ text: text.slice(start, i), start, end: i, kind: 'string' });
-    } else {
-      const p = PUNCTUATORS.find((q) => text.startsWith(q, i)) ?? c;
-      i += p.length;
-      tokens.push({ text: p, start, end: i, kind: 'punct' });
+      continue;
     }
+    TOKEN.lastIndex = i;
+    const m = TOKEN.exec(text)!;
+    i += m[0].length;
+    tokens.push({ text: m[0], start, end: i, kind: m[1] !== undefined ? 'word' : m[2] !== undefined ? 'number' : 'punct' });
   }
   return tokens;
 }
