@@ -337,13 +337,24 @@ function headerComment(input: EmitInput, ir: InterfaceIR, layouts: InterfaceLayo
   ].join('\n');
 }
 
+/** Sorts import specifiers by name, `type` aside, as the golden files have always had them. */
+const byName = new Intl.Collator().compare;
+
+/** Whether `name` occurs in `text` as an identifier of its own (not a member `.name`, not inside a longer word, not starting a string). */
+function usesIdentifier(text: string, name: string): boolean {
+  for (let at = text.indexOf(name); at >= 0; at = text.indexOf(name, at + 1)) {
+    const before = at === 0 ? '' : text[at - 1];
+    const after = text[at + name.length] ?? '';
+    if (!/[\w.$'"]/.test(before) && !/[\w$]/.test(after)) return true;
+  }
+  return false;
+}
+
 /** The import of exactly the runtime names the text uses: on one line when it fits, else one name a line. */
 function importLine(body: string): string {
-  // Every identifier the text uses outside member accesses and strings' starts, in one scan.
-  const identifiers = new Set(body.match(/(?<![\w.$'"])[A-Za-z_$][\w$]*/g));
-  const values = RUNTIME_VALUES.filter((name) => identifiers.has(name));
-  const types = RUNTIME_TYPES.filter((name) => identifiers.has(name));
-  const specifiers = [...values, ...types.map((t) => `type ${t}`)].sort((a, b) => a.replace(/^type /, '').localeCompare(b.replace(/^type /, '')));
+  const values = RUNTIME_VALUES.filter((name) => usesIdentifier(body, name));
+  const types = RUNTIME_TYPES.filter((name) => usesIdentifier(body, name));
+  const specifiers = [...values, ...types.map((t) => `type ${t}`)].sort((a, b) => byName(a.replace(/^type /, ''), b.replace(/^type /, '')));
   const flat = `import { ${specifiers.join(', ')} } from '${RUNTIME_MODULE}';`;
   if (flat.length <= 100) return flat;
   return `import {\n${specifiers.map((s) => `  ${s},\n`).join('')}} from '${RUNTIME_MODULE}';`;
