@@ -120,6 +120,7 @@ interface Expression {
   opensItself: boolean;
 }
 
+/** Reads one line of generated TypeScript into layout documents; throws Unreadable on anything outside what the emitters write. */
 class Reader {
   private at = 0;
   constructor(
