@@ -58,6 +58,7 @@ export async function run({ quick }) {
     const rawFd = measure(pinned, program('seqpacket-pingpong'), [n, '--fd']).roundTripUs;
     const cppCpp = measure(pinned, program('tsmig-pingpong'), [n]).roundTripUs;
     const cppCppRight = measure(pinned, program('tsmig-pingpong'), [n, '--ports']).roundTripUs;
+    const cppCppOnce = measure(pinned, program('tsmig-pingpong'), [n, '--once']).roundTripUs;
     const nodeCpp = driver(pinned, 'roundtrip', program('tsmig-echo'), n).roundTripUs;
     const nodeNode = driver(pinned, 'roundtrip', 'node', n).roundTripUs;
     const nodeNodeRight = driver(pinned, 'roundtrip', 'node', n, 'ports').roundTripUs;
@@ -66,6 +67,8 @@ export async function run({ quick }) {
     const worker = driver(pinned, 'worker', n).roundTripUs;
 
     row('round trip C++↔C++', cppCpp, 'µs', 'C SEQPACKET ping-pong', raw, '≤ 1.2×');
+    // MIG style: the reply comes on a send-once right made for each request (the send-once pool).
+    row('round trip C++↔C++, send-once reply right', cppCppOnce, 'µs', 'C SEQPACKET ping-pong', raw);
     // What any event-loop design pays: waiting in epoll before each read.
     row('round trip Node↔Node', nodeNode, 'µs', 'C SEQPACKET ping-pong via epoll', rawEpoll);
     row('round trip Node↔C++', nodeCpp, 'µs', 'C SEQPACKET ping-pong', raw, '≤ 1.3×');

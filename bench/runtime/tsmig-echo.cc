@@ -23,8 +23,12 @@ int main(int argc, char **argv) {
     ok(kr, "receive");
     if (h->msgh_id == kStop) return 0;
     bool complex = h->msgh_bits & MACH_MSGH_BITS_COMPLEX;
-    h->msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | (complex ? MACH_MSGH_BITS_COMPLEX : 0);
-    h->msgh_remote_port = parent;
+    // A request that carries a reply right (MIG style: a send-once right) is answered on it.
+    mach_port_t reply = h->msgh_remote_port;
+    mach_msg_type_name_t reply_type = MACH_MSGH_BITS_REMOTE(h->msgh_bits);
+    h->msgh_bits = MACH_MSGH_BITS(reply != MACH_PORT_NULL ? reply_type : MACH_MSG_TYPE_COPY_SEND, 0) |
+                   (complex ? MACH_MSGH_BITS_COMPLEX : 0);
+    h->msgh_remote_port = reply != MACH_PORT_NULL ? reply : parent;
     h->msgh_local_port = MACH_PORT_NULL;
     if (complex) {
       auto *body = reinterpret_cast<mach_msg_body_t *>(h + 1);

@@ -4,7 +4,8 @@
 // that size (before each send the sender writes one byte per page of it —
 // --fill: all of it —, the echo reads a byte per page and sends the region
 // back, so the same mapping is reused; seqpacket-pingpong --bytes does the
-// same work around copying the bytes through a socket).
+// same work around copying the bytes through a socket), --once asks for the
+// reply on a send-once right made for each request, as a MIG client does.
 // Prints {"roundTripUs": median per round trip over batches, "iterations": N}.
 // Run under `taskset -c 0` to pin both processes to one CPU.
 
@@ -33,11 +34,12 @@ struct WithOol {
 
 int main(int argc, char **argv) {
   long iterations = argc > 1 ? atol(argv[1]) : 100000;
-  bool ports = false, fill = false;
+  bool ports = false, fill = false, once = false;
   size_t ool = 0;
   for (int i = 2; i < argc; i++) {
     if (strcmp(argv[i], "--ports") == 0) ports = true;
     if (strcmp(argv[i], "--fill") == 0) fill = true;
+    if (strcmp(argv[i], "--once") == 0) once = true;
     if (strcmp(argv[i], "--ool") == 0 && i + 1 < argc) ool = strtoull(argv[++i], nullptr, 10);
   }
   mach_port_t mine = new_port(MACH_PORT_QLIMIT_MAX);
@@ -92,6 +94,10 @@ int main(int argc, char **argv) {
     }
     m.plain.h.msgh_size = size;
     m.plain.h.msgh_remote_port = echo;
+    if (once) {  // MIG style: the reply comes back on a send-once right made for this request
+      m.plain.h.msgh_bits |= MACH_MSGH_BITS(0, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+      m.plain.h.msgh_local_port = mine;
+    }
     m.plain.h.msgh_id = kWork;
     ok(mach_msg(&m.plain.h, MACH_SEND_MSG | MACH_RCV_MSG, size, sizeof m, mine, 0, MACH_PORT_NULL), "round trip");
     if (ports) ok(mach_port_deallocate(mach_task_self(), m.port.port.name), "deallocate");  // the right came back

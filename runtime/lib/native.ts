@@ -102,6 +102,8 @@ export interface NativeSpaceStats {
   outOfLineBytes: number;
   /** Malformed messages the runtime received and destroyed (0 on macOS). */
   rejectedMessages: number;
+  /** Send-once rights made from the send-once pool rather than a new socket pair (0 on macOS). */
+  sendOnceReused: number;
 }
 
 function packageRoot(): string {

@@ -3,14 +3,18 @@
 // with TSMIG_BOOTSTRAP_FD, descriptors imported as send rights, malformed
 // datagrams rejected without leaking what they carried, 100,000 messages
 // carrying rights without leaking, descriptor exhaustion handled cleanly, and
-// a classic mach_msg_server loop with MIG's ownership rules.
+// a classic mach_msg_server loop with MIG's ownership rules, and the
+// send-once pool (reused reply families, and a peer that breaks its rules).
 
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <dirent.h>
+
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include "../../runtime/src/linux/wire.h"
@@ -24,6 +28,17 @@ using namespace tsmig::lx;
 namespace {
 
 int non_runtime_fds() { return open_fds() - (int)stats().descriptors; }
+
+std::set<int> fd_set_now() {
+  std::set<int> fds;
+  DIR *d = opendir("/proc/self/fd");
+  int self = dirfd(d);
+  while (struct dirent *e = readdir(d)) {
+    if (e->d_name[0] != '.' && atoi(e->d_name) != self) fds.insert(atoi(e->d_name));
+  }
+  closedir(d);
+  return fds;
+}
 
 }  // namespace
 
@@ -631,3 +646,194 @@ SCENARIO(mig_server_loop) {
 }
 
 int main(int argc, char **argv) { return harness::main(argc, argv); }
+
+// The send-once pool: a reply right's family comes back with the reply and
+// rests, and the next reply right for the same destination reuses it. That
+// must change nothing a program can see: replies arrive, no descriptor
+// accumulates, the port counts no send-once right it does not have, a server
+// that dies holding a reused right still produces the send-once
+// notification, and moving or destroying the port leaves nothing behind.
+SCENARIO(send_once_pool) {
+  Snapshot before = Snapshot::take();
+  mach_port_t inbox = new_port_with_send();
+  auto answerer = [](mach_port_t parent) {
+    mach_port_t port = new_port();
+    CHECK_OK(send_port(parent, 1, port, MACH_MSG_TYPE_MAKE_SEND));
+    for (;;) {
+      WithPortRcv m{};
+      CHECK_OK(receive(port, m, -1));
+      switch (m.h.msgh_id) {
+        case 10: {
+          uint32_t v;  // a simple message: the value follows the header
+          memcpy(&v, reinterpret_cast<const uint8_t *>(&m) + sizeof(mach_msg_header_t), sizeof v);
+          CHECK_OK(send_simple(m.h.msgh_remote_port, 110, v + 1, MACH_MSG_TYPE_MOVE_SEND_ONCE));
+          break;
+        }
+        case 11:
+          _exit(0);  // dies holding the reply right
+        case 13: {
+          CHECK_EQ(type_of(m.port.name), MACH_PORT_TYPE_RECEIVE);
+          SimpleRcv none;  // resting families did not travel as send-once rights that then die
+          CHECK_KR(receive(m.port.name, none, 200), MACH_RCV_TIMED_OUT);
+          destroy(m.port.name);
+          break;
+        }
+        default:
+          return;
+      }
+    }
+  };
+  pid_t pid_a = fork_peer(inbox, answerer);
+  mach_port_t a = receive_port(inbox, 1, MACH_MSG_TYPE_PORT_SEND);
+  pid_t pid_b = fork_peer(inbox, answerer);
+  mach_port_t b = receive_port(inbox, 1, MACH_MSG_TYPE_PORT_SEND);
+  mach_port_t reply = new_port();
+  auto call = [reply](mach_port_t srv, uint32_t v) {
+    CHECK_OK(send_simple(srv, 10, v, MACH_MSG_TYPE_COPY_SEND, reply, MACH_MSG_TYPE_MAKE_SEND_ONCE));
+    SimpleRcv r;
+    CHECK_OK(receive(reply, r));
+    CHECK_EQ(r.h.msgh_id, 110);
+    CHECK_EQ(r.value, v + 1);
+    CHECK_EQ(MACH_MSGH_BITS_REMOTE(r.h.msgh_bits), 0u);
+  };
+  auto sorights = [reply] {
+    mach_port_status_t st{};
+    mach_msg_type_number_t count = MACH_PORT_RECEIVE_STATUS_COUNT;
+    CHECK_OK(mach_port_get_attributes(mach_task_self(), reply, MACH_PORT_RECEIVE_STATUS,
+                                      reinterpret_cast<mach_port_info_t>(&st), &count));
+    return st.mps_sorights;
+  };
+  call(a, 1);
+  uint64_t reused = stats().send_once_reused;
+  int fds = open_fds();
+  for (uint32_t i = 0; i < 200; i++) call(a, i);
+  CHECK_EQ(stats().send_once_reused - reused, 200u);
+  CHECK_EQ(open_fds(), fds);
+  CHECK_EQ(sorights(), 0u);
+  // Another destination gets a family of its own; from then on it reuses that one.
+  reused = stats().send_once_reused;
+  call(b, 7);
+  CHECK_EQ(stats().send_once_reused - reused, 0u);
+  call(b, 8);
+  CHECK_EQ(stats().send_once_reused - reused, 1u);
+  // A server that dies holding a reused reply right: the reply port hears of it at once.
+  reused = stats().send_once_reused;
+  CHECK_OK(send_simple(a, 11, 0, MACH_MSG_TYPE_COPY_SEND, reply, MACH_MSG_TYPE_MAKE_SEND_ONCE));
+  CHECK_EQ(stats().send_once_reused - reused, 1u);
+  CHECK_EQ(sorights(), 1u);
+  SimpleRcv n;
+  CHECK_OK(receive(reply, n, 5000));  // the bound only keeps a broken pool from hanging the test
+  CHECK_EQ(n.h.msgh_id, MACH_NOTIFY_SEND_ONCE);
+  CHECK_EQ(sorights(), 0u);
+  join(pid_a);
+  CHECK_OK(mach_port_deallocate(mach_task_self(), a));  // a dead name now
+  // The port moves away with a family at rest (B's): nothing of it stays here.
+  call(b, 9);
+  CHECK_OK(send_port(b, 13, reply, MACH_MSG_TYPE_MOVE_RECEIVE));
+  CHECK_OK(send_simple(b, 12, 0));
+  join(pid_b);
+  CHECK_OK(mach_port_deallocate(mach_task_self(), b));
+  destroy(inbox);
+  expect_same(before, "send_once_pool");
+}
+
+// The same with the port destroyed here while families rest on it.
+SCENARIO(send_once_pool_destroyed) {
+  Snapshot before = Snapshot::take();
+  mach_port_t inbox = new_port_with_send();
+  pid_t pid = fork_peer(inbox, [](mach_port_t parent) {
+    mach_port_t port = new_port();
+    CHECK_OK(send_port(parent, 1, port, MACH_MSG_TYPE_MAKE_SEND));
+    for (;;) {
+      SimpleRcv r;
+      CHECK_OK(receive(port, r, -1));
+      if (r.h.msgh_id != 10) return;
+      CHECK_OK(send_simple(r.h.msgh_remote_port, 110, r.value, MACH_MSG_TYPE_MOVE_SEND_ONCE));
+    }
+  });
+  mach_port_t srv = receive_port(inbox, 1, MACH_MSG_TYPE_PORT_SEND);
+  mach_port_t reply = new_port();
+  for (uint32_t i = 0; i < 3; i++) {
+    CHECK_OK(send_simple(srv, 10, i, MACH_MSG_TYPE_COPY_SEND, reply, MACH_MSG_TYPE_MAKE_SEND_ONCE));
+    SimpleRcv r;
+    CHECK_OK(receive(reply, r));
+    CHECK_EQ(r.value, i);
+  }
+  destroy(reply);
+  CHECK_OK(send_simple(srv, 12, 0));
+  join(pid);
+  CHECK_OK(mach_port_deallocate(mach_task_self(), srv));
+  destroy(inbox);
+  expect_same(before, "send_once_pool_destroyed");
+}
+
+// A peer that keeps a copy of a reply right's descriptor (no tsmig program
+// can; this one digs it out of /proc) and later sends a well-formed reply on
+// it while the family rests: the message is destroyed, never taken for the
+// reply of a later call, and the family is not reused.
+SCENARIO(send_once_pool_hostile_copy) {
+  Snapshot before = Snapshot::take();
+  mach_port_t inbox = new_port_with_send();
+  pid_t pid = fork_peer(inbox, [](mach_port_t parent) {
+    mach_port_t port = new_port();
+    CHECK_OK(send_port(parent, 1, port, MACH_MSG_TYPE_MAKE_SEND));
+    int kept = -1;
+    for (;;) {
+      std::set<int> had = fd_set_now();
+      SimpleRcv r;
+      CHECK_OK(receive(port, r, -1));
+      if (r.h.msgh_id == 10) {
+        if (kept < 0) {
+          for (int fd : fd_set_now()) {
+            if (!had.count(fd)) kept = dup(fd);  // the reply right's sending end
+          }
+          CHECK(kept >= 0);
+        }
+        CHECK_OK(send_simple(r.h.msgh_remote_port, 110, r.value + 1, MACH_MSG_TYPE_MOVE_SEND_ONCE));
+      } else if (r.h.msgh_id == 14) {
+        struct {
+          WireHeader w;
+          Simple m;
+        } fake{};
+        fake.w.magic = kWireMagic;
+        fake.w.version = kWireVersion;
+        fake.w.mach_size = sizeof(Simple);
+        fake.m.h.msgh_bits = MACH_MSGH_BITS(0, MACH_MSG_TYPE_PORT_SEND_ONCE);
+        fake.m.h.msgh_size = sizeof(Simple);
+        fake.m.h.msgh_id = 110;
+        fake.m.value = 999;
+        CHECK(send(kept, &fake, sizeof fake, MSG_NOSIGNAL) == (ssize_t)sizeof fake);
+        CHECK_OK(send_simple(parent, 2, 0));
+      } else {
+        return;
+      }
+    }
+  });
+  mach_port_t srv = receive_port(inbox, 1, MACH_MSG_TYPE_PORT_SEND);
+  mach_port_t reply = new_port();
+  auto call = [&](uint32_t v) {
+    CHECK_OK(send_simple(srv, 10, v, MACH_MSG_TYPE_COPY_SEND, reply, MACH_MSG_TYPE_MAKE_SEND_ONCE));
+    SimpleRcv r;
+    CHECK_OK(receive(reply, r));
+    CHECK_EQ(r.h.msgh_id, 110);
+    CHECK_EQ(r.value, v + 1);
+  };
+  call(1);  // the family rests, and the peer keeps a copy of its sending end
+  uint64_t rejected = stats().rejected_datagrams;
+  CHECK_OK(send_simple(srv, 14, 0));
+  SimpleRcv ack;
+  CHECK_OK(receive(inbox, ack));
+  CHECK_EQ(ack.h.msgh_id, 2);
+  SimpleRcv none;
+  CHECK_KR(receive(reply, none, 300), MACH_RCV_TIMED_OUT);
+  CHECK_EQ(stats().rejected_datagrams - rejected, 1u);
+  uint64_t reused = stats().send_once_reused;
+  call(2);  // a fresh family: the spoiled one is gone
+  CHECK_EQ(stats().send_once_reused - reused, 0u);
+  CHECK_OK(send_simple(srv, 12, 0));
+  join(pid);
+  destroy(reply);
+  CHECK_OK(mach_port_deallocate(mach_task_self(), srv));
+  destroy(inbox);
+  expect_same(before, "send_once_pool_hostile_copy");
+}

@@ -70,6 +70,9 @@ typedef struct tsmig_space_stats {
                                mapped for this process (owned or pooled) */
   uint64_t rejected_datagrams; /* malformed messages received and destroyed
                                (0 on macOS) */
+  uint64_t send_once_reused; /* send-once rights made from a resting family of
+                               the send-once pool instead of a new socket pair
+                               (0 on macOS) */
 } tsmig_space_stats_t;
 
 kern_return_t tsmig_space_stats(tsmig_space_stats_t *out);

@@ -338,6 +338,7 @@ Napi::Value SpaceStats(const Napi::CallbackInfo& info) {
   out.Set("descriptors", stats.descriptors);
   out.Set("outOfLineBytes", static_cast<double>(stats.ool_bytes));
   out.Set("rejectedMessages", static_cast<double>(stats.rejected_datagrams));
+  out.Set("sendOnceReused", static_cast<double>(stats.send_once_reused));
   return out;
 }
 

@@ -154,7 +154,10 @@ kern_return_t tsmig_space_stats(tsmig_space_stats_t *out) {
     if (e.recv) {
       ReceivePort &rp = *e.recv;
       fd(rp.epfd);
-      for (auto &kv : rp.families) fd(kv.second.fd);
+      for (auto &kv : rp.families) {
+        fd(kv.second.fd);
+        fd(kv.second.idle_send);
+      }
       fd(rp.home_send_fd);
       fd(rp.page_fd);  // (its room eventfd belongs to the page map, counted below)
       fd(rp.ns_fd);
@@ -179,6 +182,7 @@ kern_return_t tsmig_space_stats(tsmig_space_stats_t *out) {
   fd(s.wake_fd);
   fd(s.stash_fd);
   st.rejected_datagrams = s.rejected;
+  st.send_once_reused = s.once_reused;
   *out = st;
   return KERN_SUCCESS;
 }

@@ -80,7 +80,10 @@ void after_fork_child() {
     e.page = nullptr;
     if (e.recv) {
       ReceivePort &rp = *e.recv;
-      for (auto &kv : rp.families) raw_close(kv.second.fd);
+      for (auto &kv : rp.families) {
+        raw_close(kv.second.fd);
+        raw_close(kv.second.idle_send);
+      }
       raw_close(rp.home_send_fd);
       raw_close(rp.page_fd);
       rp.room_fd = -1;  // owned by the page map, closed below

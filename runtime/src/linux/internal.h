@@ -42,6 +42,8 @@ constexpr size_t kInlineRegionMax = 32 * 1024;
 constexpr size_t kInlineBudget = 96 * 1024;
 /** Regions at least this large come from memfd segments (shareable); smaller ones are anonymous. */
 constexpr size_t kSegmentMin = 64 * 1024;
+/** Send-once families kept at rest per port, for the next reply right (see lend_idle_once). */
+constexpr size_t kIdleOnceMax = 8;
 /** Free pooled memory kept for reuse, per kind. */
 constexpr size_t kPoolCapSegments = 256u << 20;
 constexpr size_t kPoolCapAnonymous = 16u << 20;
@@ -88,6 +90,10 @@ struct Family {
   FamilyKind kind = FamilyKind::Send;
   bool senders_gone = false;  // every sending end is closed (EPOLLHUP seen), messages may remain
   uint64_t monitor_token = 0; // registered with the monitor thread (no-senders request armed)
+  // Send-once families only (the reply-right pool, see lend_idle_once):
+  uint64_t send_ino = 0;    // the inode of its sending end (what a returned descriptor must be)
+  uint64_t lent_for = 0;    // outstanding: the port id of the message that carried its right (0: not poolable)
+  int idle_send = -1;       // at rest: its sending end came back with the one message it carried
 };
 
 enum class PortState : uint8_t { Live, InTransit, Gone };
@@ -141,6 +147,7 @@ struct ReceivePort {
   int direct = 0;
   int no_direct = 0;
   std::vector<int> deferred_close;  // descriptors to close once the direct receivers have left
+  std::vector<uint64_t> idle_once;  // send-once families at rest (tokens, oldest first)
   ~ReceivePort();
 };
 
@@ -291,6 +298,7 @@ struct Space {
   uint64_t next_token = 1;
   uint64_t id_state = 0;
   uint64_t rejected = 0;
+  uint64_t once_reused = 0;  // send-once rights lent from the pool
   uint64_t use_clock = 0;
   int wake_fd = -1;   // an eventfd that is always readable: added to an epoll, it wakes every waiter
   int stash_fd = -1;  // another one, in the epoll of each port that holds a stashed message
@@ -351,6 +359,24 @@ kern_return_t ensure_home(Space &s, ReceivePort &rp);
 kern_return_t export_send(Space &s, ReceivePort &rp, int &fd, bool &fd_owned, uint64_t &made_token);
 /** Retires an exported home family (it becomes an ordinary family) so no-senders can be exact. */
 void retire_home(Space &s, ReceivePort &rp);
+/**
+ * The send-once pool. A MIG client makes a send-once reply right for every
+ * request; a fresh socket pair each time costs about 11 system calls (20 µs
+ * a round trip here). So the sending end of a send-once right comes back
+ * with the one message sent on it (WIRE_RETURN), and when it is provably the
+ * family's own sending end (same inode) the family rests, receiving end still
+ * registered, until the next send-once right made on this port for a message
+ * to the same destination port reuses it. A resting family can receive
+ * nothing (we hold its only sending end); one that does is destroyed.
+ * Returns the sending end (owned by the caller) and the token, or -1.
+ */
+int lend_idle_once(Space &s, ReceivePort &rp, uint64_t dest_id, uint64_t &token);
+/** A message arrived on send-once family `token` with its sending end `send_fd` returned: rest it (or close it). */
+void rest_once(Space &s, ReceivePort &rp, uint64_t token, int send_fd);
+/** Closes every resting send-once family of `rp` (it moves, or sends a notification, or is destroyed). */
+void drop_idle_once(Space &s, ReceivePort &rp);
+/** Live families of `rp` that can deliver a message (not resting). */
+inline size_t active_families(const ReceivePort &rp) { return rp.families.size() - rp.idle_once.size(); }
 /** Closes one family (unregisters it from the port's epoll and the monitor first). */
 void close_family(Space &s, ReceivePort &rp, uint64_t token);
 /** Closes everything a port holds (families, home, page, request rights); the port is gone. */
@@ -392,8 +418,13 @@ bool read_mailbox(int send_fd, uint64_t &port_id, int *page_fd, int *room_fd);
 uint64_t inode_of(int fd);
 
 // rights (rights.cc)
-/** Takes a right out of the space as a message carrying it would (copyin). */
-kern_return_t copyin_right(Space &s, mach_port_name_t name, mach_msg_type_name_t disposition, CarriedRight &out);
+/**
+ * Takes a right out of the space as a message carrying it would (copyin).
+ * `lend_for`: the id of the port the message goes to, for a MAKE_SEND_ONCE
+ * reply right that may come from (and return to) the send-once pool.
+ */
+kern_return_t copyin_right(Space &s, mach_port_name_t name, mach_msg_type_name_t disposition, CarriedRight &out,
+                           uint64_t lend_for = 0);
 /** Puts a right taken by copyin back where it came from (a failed send). Returns the name it has now. */
 mach_port_name_t undo_copyin(Space &s, CarriedRight &r);
 /** Finishes a sent right: closes what this process no longer holds. */
@@ -427,8 +458,11 @@ mach_msg_return_t msg_receive(mach_msg_header_t *msg, mach_msg_option_t option, 
 /**
  * Sends a datagram on `fd` without blocking: the aux channel for many
  * descriptors, MSG_NOSIGNAL, MSG_DONTWAIT. Returns 0 or an errno.
+ * `return_fd` (a send-once right's sending end, the destination) travels
+ * last in SCM_RIGHTS under WIRE_RETURN, not counted in fd_count, so the
+ * receiver can pool the family; not when the auxiliary channel is needed.
  */
-int send_datagram(OutMessage &out, int fd);
+int send_datagram(OutMessage &out, int fd, int return_fd = -1);
 /** Sends a notification (a runtime-made message) on a send-once right, which it consumes. */
 void send_notification(Space &s, int so_fd, mach_msg_id_t id, const void *body, size_t body_size,
                        CarriedRight *carried = nullptr);

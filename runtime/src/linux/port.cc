@@ -212,12 +212,57 @@ kern_return_t make_family(Space &s, ReceivePort &rp, FamilyKind kind, int &send_
   Family f;
   f.fd = recv_fd;
   f.kind = kind;
+  if (kind == FamilyKind::SendOnce) f.send_ino = inode_of(snd);
   rp.families.emplace(token, f);
   wake_direct(s, rp);  // a thread blocked on home alone would not see this family's messages
   if (kind == FamilyKind::SendOnce) rp.sorights++;
   if (kind == FamilyKind::Send && rp.ns_fd >= 0) monitor_watch_family(s, rp, token);
   send_fd = snd;
   return KERN_SUCCESS;
+}
+
+int lend_idle_once(Space &s, ReceivePort &rp, uint64_t dest_id, uint64_t &token) {
+  if (dest_id == 0) return -1;
+  // The newest resting family that last went to the same port: a process that kept a copy of a
+  // sending end it was once given (only a hostile one would) can then only speak, as a reply, to
+  // messages sent to the port it received that right on.
+  for (size_t i = rp.idle_once.size(); i-- > 0;) {
+    auto it = rp.families.find(rp.idle_once[i]);
+    if (it == rp.families.end() || it->second.lent_for != dest_id) continue;
+    token = it->first;
+    int fd = it->second.idle_send;
+    it->second.idle_send = -1;
+    rp.idle_once.erase(rp.idle_once.begin() + static_cast<long>(i));
+    rp.sorights++;
+    s.once_reused++;
+    wake_direct(s, rp);  // like a new family: a thread blocked on home alone would not see its message
+    return fd;
+  }
+  return -1;
+}
+
+void rest_once(Space &s, ReceivePort &rp, uint64_t token, int send_fd) {
+  auto it = rp.families.find(token);
+  if (it == rp.families.end()) {
+    close_fd(send_fd);
+    return;
+  }
+  Family &f = it->second;
+  bool ours = f.kind == FamilyKind::SendOnce && f.idle_send < 0 && f.lent_for != 0 && f.send_ino != 0 &&
+              rp.state == PortState::Live && inode_of(send_fd) == f.send_ino;
+  if (!ours) {
+    close_fd(send_fd);
+    close_family(s, rp, token);
+    return;
+  }
+  if (rp.idle_once.size() >= kIdleOnceMax) close_family(s, rp, rp.idle_once.front());
+  f.idle_send = send_fd;
+  rp.idle_once.push_back(token);
+  if (rp.sorights > 0) rp.sorights--;
+}
+
+void drop_idle_once(Space &s, ReceivePort &rp) {
+  while (!rp.idle_once.empty()) close_family(s, rp, rp.idle_once.back());
 }
 
 kern_return_t ensure_home(Space &s, ReceivePort &rp) {
@@ -274,7 +319,17 @@ void close_family(Space &s, ReceivePort &rp, uint64_t token) {
   } else {
     close_fd(f.fd);
   }
-  if (f.kind == FamilyKind::SendOnce && rp.sorights > 0) rp.sorights--;
+  if (f.idle_send >= 0) {
+    close_fd(f.idle_send);  // at rest: it was no send-once right
+    for (size_t i = 0; i < rp.idle_once.size(); i++) {
+      if (rp.idle_once[i] == token) {
+        rp.idle_once.erase(rp.idle_once.begin() + static_cast<long>(i));
+        break;
+      }
+    }
+  } else if (f.kind == FamilyKind::SendOnce && rp.sorights > 0) {
+    rp.sorights--;
+  }
   if (token == rp.home_token) {
     close_fd(rp.home_send_fd);
     rp.home_send_fd = -1;

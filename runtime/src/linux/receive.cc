@@ -83,6 +83,24 @@ void collect_control(msghdr &msg, Incoming &in) {
   if (msg.msg_flags & MSG_CTRUNC) in.fds_lost = true;
 }
 
+/**
+ * Takes the descriptor a datagram sent on a send-once right gives back
+ * (WIRE_RETURN: one more than the records own, last, and no auxiliary
+ * socket). Returns it, or -1 when there is none or the counts do not add up
+ * (the kernel dropped descriptors, or a forged header: then validation sees
+ * the mismatch and destroys everything).
+ */
+int take_returned(Incoming &in) {
+  WireHeader h;
+  if (in.len < sizeof h) return -1;
+  memcpy(&h, in.data, sizeof h);
+  if (h.magic != kWireMagic || !(h.flags & WIRE_RETURN) || (h.flags & WIRE_AUX) || in.fds_lost) return -1;
+  if (in.fds.size() != static_cast<size_t>(h.fd_count) + 1) return -1;
+  int fd = in.fds.back();
+  in.fds.pop_back();
+  return fd;
+}
+
 /** Reads the auxiliary socket to its end: more records and descriptors of the same message. */
 bool read_aux(int aux, bool want_records, Incoming &in) {
   std::unique_ptr<uint8_t[]> chunk(new uint8_t[64 * 1024 + 1]);
@@ -504,8 +522,25 @@ Outcome try_family(ReceiveCall &call, ReceivePort &rp, mach_port_name_t port_nam
   in.data = rb.data.get();
   in.len = static_cast<size_t>(n);
   in.truncated = (msg.msg_flags & MSG_TRUNC) != 0;
-  // A send-once family carries exactly one message: it is done now.
-  if (kind == FamilyKind::SendOnce) close_family(call.s, rp, token);
+  int returned = in.truncated ? -1 : take_returned(in);
+  if (kind == FamilyKind::SendOnce) {
+    if (it->second.idle_send >= 0) {
+      // At rest nobody holds its sending end but us: only a copy kept against the rules sends here.
+      close_fd(returned);
+      in.close_all();
+      call.s.rejected++;
+      close_family(call.s, rp, token);
+      return Outcome::Nothing;
+    }
+    // A send-once family carries exactly one message: it is done now, or rests for reuse.
+    if (returned >= 0) {
+      rest_once(call.s, rp, token, returned);
+    } else {
+      close_family(call.s, rp, token);
+    }
+  } else {
+    close_fd(returned);
+  }
   return deliver(call, rp, port_name, in);
 }
 
@@ -541,7 +576,7 @@ Outcome poll_port(ReceiveCall &call, ReceivePort &rp, mach_port_name_t port_name
 
 bool can_receive_directly(const ReceivePort &rp) {
   return rp.state == PortState::Live && rp.no_direct == 0 && !rp.stash && !rp.woken && rp.pset == MACH_PORT_NULL &&
-         rp.home_token != 0 && rp.families.size() == 1;
+         rp.home_token != 0 && active_families(rp) == 1;
 }
 
 /**
@@ -584,6 +619,7 @@ Outcome receive_directly(ReceiveCall &call, Lock &lk, const std::shared_ptr<Rece
   in.len = static_cast<size_t>(n);
   in.truncated = (msg.msg_flags & MSG_TRUNC) != 0;
   if (is_wake(in)) return Outcome::Nothing;
+  if (!in.truncated) close_fd(take_returned(in));  // not sent on a send-once right: nothing to give back
   if (rp->state == PortState::Gone) {
     in.close_all();  // destroyed with the port
     return Outcome::Nothing;
@@ -630,10 +666,14 @@ mach_msg_return_t msg_receive(mach_msg_header_t *buf, mach_msg_option_t option, 
   std::shared_ptr<PortSet> ps = e->pset;
   int epfd = rp ? rp->epfd : ps->epfd;
   epoll_event evs[16];
-  if (rp && finite && timeout == 0 && rp->state == PortState::Live && !rp->stash && rp->families.size() == 1) {
-    // A zero-timeout receive on a port with one family — an event loop told the port is readable,
-    // with one sender — needs no epoll_wait: one recvmsg that does not wait.
-    if (try_family(call, *rp, rcv_name, rp->families.begin()->first) == Outcome::Delivered) return call.result;
+  if (rp && finite && timeout == 0 && rp->state == PortState::Live && !rp->stash && active_families(*rp) == 1) {
+    // A zero-timeout receive on a port with one family that can deliver — an event loop told the
+    // port is readable, with one sender — needs no epoll_wait: one recvmsg that does not wait.
+    uint64_t token = 0;
+    for (auto &kv : rp->families) {
+      if (kv.second.idle_send < 0) token = kv.first;
+    }
+    if (try_family(call, *rp, rcv_name, token) == Outcome::Delivered) return call.result;
   }
   for (;;) {
     if (rp && !finite && can_receive_directly(*rp)) {

@@ -181,7 +181,8 @@ mach_port_name_t install_impl(Space &s, CarriedRight &r, mach_port_name_t want, 
 
 }  // namespace
 
-kern_return_t copyin_right(Space &s, mach_port_name_t name, mach_msg_type_name_t d, CarriedRight &out) {
+kern_return_t copyin_right(Space &s, mach_port_name_t name, mach_msg_type_name_t d, CarriedRight &out,
+                           uint64_t lend_for) {
   out = CarriedRight();
   out.from_name = name;
   out.disposition = d;
@@ -298,8 +299,13 @@ kern_return_t copyin_right(Space &s, mach_port_name_t name, mach_msg_type_name_t
     }
     case MACH_MSG_TYPE_MAKE_SEND_ONCE: {
       if (!(e->rights & MACH_PORT_TYPE_RECEIVE)) return KERN_INVALID_RIGHT;
-      kern_return_t kr = make_family(s, *e->recv, FamilyKind::SendOnce, out.fd, out.made_token);
-      if (kr != KERN_SUCCESS) return KERN_RESOURCE_SHORTAGE;
+      ReceivePort &rp = *e->recv;
+      out.fd = lend_idle_once(s, rp, lend_for, out.made_token);
+      if (out.fd < 0) {
+        kern_return_t kr = make_family(s, rp, FamilyKind::SendOnce, out.fd, out.made_token);
+        if (kr != KERN_SUCCESS) return KERN_RESOURCE_SHORTAGE;
+      }
+      rp.families[out.made_token].lent_for = lend_for;
       out.fd_owned = true;
       out.made = true;
       out.kind = REC_SEND_ONCE;
@@ -460,8 +466,10 @@ void finish_departure(Space &s, ReceivePort &rp) {
     monitor_unwatch_family(s, kv.second);
     epoll_ctl(rp.epfd, EPOLL_CTL_DEL, kv.second.fd, nullptr);
     close_fd(kv.second.fd);
+    close_fd(kv.second.idle_send);
   }
   rp.families.clear();
+  rp.idle_once.clear();
   if (std::unique_ptr<Stash> st = take_stash(s, rp)) {
     for (int fd : st->fds) close_fd(fd);  // our copies: the message travelled with the right
   }
@@ -482,7 +490,8 @@ void finish_departure(Space &s, ReceivePort &rp) {
   rp.state = PortState::InTransit;
 }
 
-void serialize_receive(Space &, ReceivePort &rp, std::vector<uint8_t> &block, std::vector<int> &fds) {
+void serialize_receive(Space &s, ReceivePort &rp, std::vector<uint8_t> &block, std::vector<int> &fds) {
+  drop_idle_once(s, rp);  // resting send-once families are a cache of this process: they stay behind, closed
   RecvState st{};
   if (rp.page != nullptr && rp.page_fd >= 0) st.flags |= RS_PAGE;
   if ((st.flags & RS_PAGE) && rp.room_fd >= 0) st.flags |= RS_ROOM;

@@ -406,7 +406,7 @@ mach_msg_return_t copyin_body(Space &s, const mach_msg_header_t *msg, mach_msg_s
 
 }  // namespace
 
-int send_datagram(OutMessage &out, int fd) {
+int send_datagram(OutMessage &out, int fd, int return_fd) {
   WireHeader &h = out.header;
   h.magic = kWireMagic;
   h.version = kWireVersion;
@@ -420,7 +420,7 @@ int send_datagram(OutMessage &out, int fd) {
   bool aux = records_in_aux || out.fds.size() > kMaxFdsPerDatagram;
   size_t main_fds = out.fds.size();
   int aux_fd = -1;
-  h.flags &= static_cast<uint16_t>(~(WIRE_AUX | WIRE_RECORDS_IN_AUX));
+  h.flags &= static_cast<uint16_t>(~(WIRE_AUX | WIRE_RECORDS_IN_AUX | WIRE_RETURN));
   if (aux) {
     main_fds = std::min(out.fds.size(), kMaxFdsPerDatagram - 1);
     int err;
@@ -440,6 +440,12 @@ int send_datagram(OutMessage &out, int fd) {
     fds.push_back(aux_fd);
     err = send_with_fds(fd, iov, n, fds.data(), fds.size());
     close(aux_fd);
+  } else if (return_fd >= 0 && out.fds.size() < kMaxFdsPerDatagram) {
+    h.flags |= WIRE_RETURN;
+    out.fds.push_back(return_fd);
+    err = send_with_fds(fd, iov, n, out.fds.data(), out.fds.size());
+    out.fds.pop_back();
+    if (err != 0) h.flags &= static_cast<uint16_t>(~WIRE_RETURN);
   } else {
     err = send_with_fds(fd, iov, n, out.fds.data(), out.fds.size());
   }
@@ -559,7 +565,7 @@ mach_msg_return_t msg_send(mach_msg_header_t *msg, mach_msg_option_t option, mac
   mach_msg_type_name_t reply_type = 0;
   if (reply_disp != 0) {
     CarriedRight r;
-    kern_return_t kr = copyin_right(s, msg->msgh_local_port, reply_disp, r);
+    kern_return_t kr = copyin_right(s, msg->msgh_local_port, reply_disp, r, d.id);
     if (kr != KERN_SUCCESS) {
       release();
       return kr == KERN_RESOURCE_SHORTAGE ? MACH_SEND_NO_BUFFER : MACH_SEND_INVALID_REPLY;
@@ -584,8 +590,10 @@ mach_msg_return_t msg_send(mach_msg_header_t *msg, mach_msg_option_t option, mac
   memcpy(out.mach.data(), &wh, sizeof wh);
   out.header.flags = reserved != nullptr ? WIRE_COUNTED : 0;
 
+  // A send-once right used up: its sending end goes back to the port's receiver for reuse.
+  bool give_back = d.disp == MACH_MSG_TYPE_MOVE_SEND_ONCE;
   for (;;) {
-    int err = send_datagram(out, d.fd);
+    int err = send_datagram(out, d.fd, give_back ? d.fd : -1);
     if (err == 0) break;
     if (err == EAGAIN && !dl.expired()) {
       // The family's socket buffer is full (bytes, not messages): wait for room without the lock.

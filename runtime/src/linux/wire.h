@@ -35,6 +35,10 @@ constexpr uint16_t WIRE_KERNEL = 1u << 3;
     the home family, so it looks at the port again. Receivers discard it wherever they find it. */
 constexpr uint16_t WIRE_WAKE = 1u << 4;
 
+/** Sent on a send-once right: one more descriptor follows the records' ones in SCM_RIGHTS (not in
+    fd_count), the right's own sending end, given back so the receiver can reuse the family. */
+constexpr uint16_t WIRE_RETURN = 1u << 5;
+
 struct WireHeader {
   uint32_t magic;
   uint16_t version;
