@@ -5,7 +5,7 @@
 // line fitter on its own: a laid-out line says exactly what the one-line
 // text said, and a line it cannot read is left alone.
 
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -28,11 +28,16 @@ async function generatedTs(file: string, defines: [string, string][] = []): Prom
   return files.get('stubs.ts')!;
 }
 
-/** Writes an interface to a scratch file (the front end reads files) and returns its path. */
-function inlineDefs(text: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'tsmig-layout-')), 'stubs.defs');
-  writeFileSync(file, text);
-  return file;
+/** Generates the stubs of an interface given as text (written to a scratch file the front end reads, removed after). */
+async function generatedTsOf(text: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'tsmig-layout-'));
+  try {
+    const file = join(dir, 'stubs.defs');
+    writeFileSync(file, text);
+    return await generatedTs(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const corpus = [
@@ -52,7 +57,7 @@ describe('generated TypeScript is laid out as prettier would', () => {
   });
 
   it('with long names, many arguments and long strings', async () => {
-    const file = inlineDefs(
+    const text = await generatedTsOf(
       [
         'subsystem a_rather_long_subsystem_name_for_layout 4200;',
         '#include <mach/std_types.defs>',
@@ -74,7 +79,6 @@ describe('generated TypeScript is laid out as prettier would', () => {
         '',
       ].join('\n'),
     );
-    const text = await generatedTs(file);
     expect(await prettier.format(text, PRETTIER)).toBe(text);
   });
 });
