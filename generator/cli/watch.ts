@@ -7,7 +7,7 @@
 // the build itself writes never trigger a build. Ends on SIGINT/SIGTERM (or
 // the given AbortSignal), closing every watcher.
 
-import { watch, type FSWatcher } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { CliIO } from '../cli.js';
 
@@ -88,6 +88,29 @@ export async function watchLoop(
     }
   };
 
+  // Modification times already acted on, so a file dated in the future triggers one build, not a loop.
+  const seen = new Map<string, number>();
+  /**
+   * True when a file the build read changed after it started: an edit made
+   * between the build reading it and the new watchers starting is seen by
+   * no watcher (the old ones are closed, the new ones were not there yet).
+   */
+  const changedSince = (result: WatchedBuild, startedAt: number): boolean => {
+    let changed = false;
+    for (const file of result.files) {
+      if (result.outputs.includes(file)) continue;
+      let mtime: number;
+      try {
+        mtime = statSync(file).mtimeMs;
+      } catch {
+        continue; // gone: the watcher of its directory reports that
+      }
+      if (mtime >= startedAt && seen.get(file) !== mtime) changed = true;
+      seen.set(file, mtime);
+    }
+    return changed;
+  };
+
   const rebuild = async () => {
     if (building) {
       dirty = true;
@@ -97,8 +120,11 @@ export async function watchLoop(
     try {
       do {
         dirty = false;
+        // Millisecond clock against file times that may be coarser: a little early is safe (one extra build).
+        const startedAt = Date.now() - 5;
         last = await build();
         rewatch(last);
+        if (changedSince(last, startedAt)) dirty = true;
         const watched = last.files.length;
         io.stderr(
           `[${clock()}] ${last.summary}; watching ${watched} file${watched === 1 ? '' : 's'} for changes\n`,
