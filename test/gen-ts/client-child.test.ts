@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { allocatePort, type Port } from 'tsmig';
-import { compiledStubs, expectResourcesBackTo, here, settledResources, startChild } from './helpers.js';
+import { compiledStubs, expectResourcesBackTo, here, resources, settledResources, startChild, waitFor } from './helpers.js';
 
 const CLIENT = join(here, 'children', 'roundtrip-client.mjs');
 // The number of check() calls in roundtrip-client.mjs.
@@ -42,6 +42,9 @@ async function runClientChild(): Promise<string> {
     const child = await startChild(CLIENT, [stubsFile], { ports: { service } });
     const { code } = await child.finish();
     expect(code).toBe(0);
+    // The child's `sleep` calls time out before their replies: the server here still holds those
+    // deferred reply rights (send-once) until its timers fire. Counting before they are spent races.
+    await waitFor(() => resources().sendOnce === 0);
     expect(errors).toEqual([]);
     return child.stdout();
   } finally {
