@@ -34,8 +34,12 @@
 //   bit 7: MACH_MSGH_BITS_COMPLEX set.
 //   after bits 0-1, the unstarted ticket after the drain: 0 left as it is, 1
 //     started as this process, 2 started as another pid, 3 abandoned;
-//   bits 2-7: the message is sent 1 + 2 × that many times (past the 64
-//     claims a parent holds).
+//   bit 2: the claimant stops waiting: a made reply port is destroyed right
+//     after the send (the answer fails: CHILD_GONE);
+//   bit 3: the Parent is destroyed after the drain (held claims refused,
+//     every ticket ended) and made again;
+//   bits 4-7: the message is sent 1 + 5 × that many times, drained after
+//     each (past the 64 claims a parent holds).
 // With TSMIG_FUZZ_SEEDS=<dir> it writes its seed inputs there and exits.
 
 #include <unistd.h>
@@ -119,11 +123,19 @@ void prepare(Side &side, Slot &slot, bool start) {
   }
 }
 
+/** Makes the side's Parent: the shared model is chosen once, as it is made. */
+void make_parent(Side &side) {
+  if (&side == &g_shared) setenv("TSMIG_HANDSHAKE_SHARED_RENDEZVOUS", "1", 1);
+  side.parent = std::make_unique<hs::Parent>(TSMIG_HANDSHAKE_DEFAULT_PREFIX);
+  unsetenv("TSMIG_HANDSHAKE_SHARED_RENDEZVOUS");
+}
+
 /** One message as sent: what the checks afterwards need. */
 struct Sent {
   Materializer m;
   bool delivered = false;
   bool send_once_reply = false;
+  bool reply_died = false;
   std::string token;  // the token field's bytes, when the message is long enough to have one
 };
 
@@ -165,7 +177,8 @@ int take_replies(mach_port_t port, int &answers) {
 }
 
 /** Sends one copy of the input's message to `dest`; fills `sent`. */
-void send_one(const uint8_t *bytes, size_t len, uint8_t flags, mach_port_t dest, const std::string &token, Sent &sent) {
+void send_one(const uint8_t *bytes, size_t len, uint8_t flags, bool reply_dies, mach_port_t dest,
+              const std::string &token, Sent &sent) {
   size_t given = (len > kMaxMessage ? kMaxMessage : len) & ~static_cast<size_t>(3);
   // Shorter than a header: a bare header of zeros follows (refused, never lost).
   len = given < sizeof(mach_msg_header_t) ? sizeof(mach_msg_header_t) : given;
@@ -211,8 +224,22 @@ void send_one(const uint8_t *bytes, size_t len, uint8_t flags, mach_port_t dest,
     return;
   }
   sent.delivered = true;
-  sent.send_once_reply = MACH_MSGH_BITS_LOCAL(h.msgh_bits) == MACH_MSG_TYPE_MAKE_SEND_ONCE &&
-                         MACH_PORT_VALID(sent.m.reply);  // a port of the Materializer's own
+  const mach_msg_type_name_t sent_reply = MACH_MSGH_BITS_LOCAL(h.msgh_bits);
+  const bool made_reply = MACH_PORT_VALID(sent.m.reply) &&
+                          (sent_reply == MACH_MSG_TYPE_MAKE_SEND_ONCE || sent_reply == MACH_MSG_TYPE_MAKE_SEND);
+  sent.send_once_reply = made_reply && sent_reply == MACH_MSG_TYPE_MAKE_SEND_ONCE;
+  if (reply_dies && made_reply) {
+    // The claimant gave up: its reply port goes (and leaves the Materializer's list: the name may be reused).
+    check(mach_port_mod_refs(mach_task_self(), sent.m.reply, MACH_PORT_RIGHT_RECEIVE, -1), "destroy reply port");
+    for (auto it = sent.m.ports.begin(); it != sent.m.ports.end(); ++it)
+      if (*it == sent.m.reply) {
+        sent.m.ports.erase(it);
+        break;
+      }
+    sent.m.reply = MACH_PORT_NULL;
+    sent.send_once_reply = false;
+    sent.reply_died = true;
+  }
 }
 
 void run_one(const uint8_t *data, size_t size) {
@@ -242,10 +269,10 @@ void run_one(const uint8_t *data, size_t size) {
 
   std::vector<std::unique_ptr<Sent>> sent;
   std::vector<hs::Outcome> outcomes;
-  const int copies = 1 + 2 * (after >> 2);
+  const int copies = 1 + 5 * (after >> 4);
   for (int i = 0; i < copies; i++) {
     sent.push_back(std::make_unique<Sent>());
-    send_one(message.data(), message.size(), flags, target.send, target.token, *sent.back());
+    send_one(message.data(), message.size(), flags, (after & 4) != 0, target.send, target.token, *sent.back());
     // Drained as the event loop would, between claims (a port queues only a few messages).
     side.parent->drain(outcomes);
   }
@@ -284,13 +311,24 @@ void run_one(const uint8_t *data, size_t size) {
       bool token_sent = false;
       for (const auto &s : sent) token_sent |= s->delivered && s->token == slot->token;
       if (!token_sent) finding("a claim succeeded without the ticket's token");
-    } else if (o.code != TSMIG_HANDSHAKE_CHILD_GONE) {
+    } else if (o.code == TSMIG_HANDSHAKE_CHILD_GONE) {
+      bool died = false;
+      for (const auto &s : sent) died |= s->reply_died;
+      if (!died) finding("CHILD_GONE while every claimant's reply port lives");
+    } else {
       finding("an outcome with an unexpected code");
     }
     destroy_offered(o);
   }
   if (side.parent->pending() != 2 - ended.size()) finding("pending() is not what the harness expects");
 
+  if (after & 8) {
+    // Gone with everything it held (claims held are refused), then made again.
+    side.parent.reset();
+    make_parent(side);
+    ended.insert(side.started.ticket);
+    ended.insert(side.unstarted.ticket);
+  }
   // Tickets touched are ended (held claims then refused) and prepared again, as they were.
   bool unstarted_touched = where == UNSTARTED || (after & 3) != 0;
   if (!ended.count(side.unstarted.ticket) && unstarted_touched) {
@@ -371,7 +409,11 @@ void write_seeds(const std::string &dir) {
       {"claim-held-then-started", input(claim_flags | real | UNSTARTED, 1, env, claim({"a"}, MACH_MSG_TYPE_MAKE_SEND))},
       {"claim-held-then-stranger", input(claim_flags | real | UNSTARTED, 2, env, claim({"a"}, MACH_MSG_TYPE_MAKE_SEND))},
       {"claim-held-then-abandoned", input(claim_flags | real | UNSTARTED, 3, env, claim({"a"}, MACH_MSG_TYPE_MAKE_SEND))},
-      {"claims-held-past-limit", input(claim_flags | UNSTARTED, 34 << 2, env, claim({"a"}, MACH_MSG_TYPE_MAKE_SEND))},
+      {"claims-held-past-limit", input(claim_flags | UNSTARTED, 14 << 4, env, claim({"a"}, MACH_MSG_TYPE_MAKE_SEND))},
+      {"claim-reply-port-dies", input(claim_flags | real, 4, env, claim({"a"}, MACH_MSG_TYPE_MAKE_SEND))},
+      {"claims-held-parent-gone", input(claim_flags | real | UNSTARTED, 8 | (2 << 4), env,
+                                        claim({"a"}, MACH_MSG_TYPE_MAKE_SEND))},
+      {"shared-held-parent-gone", input(claim_flags | real | SHARED_LATE, 8, env, claim({"a"}, MACH_MSG_TYPE_MAKE_SEND))},
       {"shared-claim", input(claim_flags | real | SHARED, 0, env, claim({"a"}, MACH_MSG_TYPE_MAKE_SEND))},
       {"shared-claim-late-start", input(claim_flags | real | SHARED_LATE, 0, env, claim({"a"}, MACH_MSG_TYPE_MAKE_SEND))},
       {"shared-wrong-token-late", input(claim_flags | SHARED_LATE, 1, env, claim({"a"}, MACH_MSG_TYPE_MAKE_SEND))},
@@ -394,12 +436,8 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***) {
   check(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &g_make_send_once), "mach_port_allocate");
   check(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &g_copy_send), "mach_port_allocate");
   check(mach_port_insert_right(mach_task_self(), g_copy_send, g_copy_send, MACH_MSG_TYPE_MAKE_SEND), "insert_right");
-  g_per_child.parent = std::make_unique<hs::Parent>(TSMIG_HANDSHAKE_DEFAULT_PREFIX);
-  // The shared model is chosen once, as the Parent is made.
-  setenv("TSMIG_HANDSHAKE_SHARED_RENDEZVOUS", "1", 1);
-  g_shared.parent = std::make_unique<hs::Parent>(TSMIG_HANDSHAKE_DEFAULT_PREFIX);
-  unsetenv("TSMIG_HANDSHAKE_SHARED_RENDEZVOUS");
   for (Side *side : {&g_per_child, &g_shared}) {
+    make_parent(*side);
     prepare(*side, side->started, true);
     prepare(*side, side->unstarted, false);
   }
@@ -407,7 +445,7 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***) {
   std::vector<uint8_t> good = claim({"a"}, MACH_MSG_TYPE_MAKE_SEND);
   for (int round = 0; round < 2; round++) {
     for (uint8_t where = 0; where < 4; where++) {
-      for (uint8_t after = 0; after < 4; after++) {
+      for (uint8_t after = 0; after < 16; after++) {
         std::vector<uint8_t> in = input(0x80 | 0x10 | (1 << 5) | where, after, "", good);
         run_one(in.data(), in.size());
       }

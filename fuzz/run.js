@@ -255,6 +255,8 @@ async function fuzz(name, binary, seedDir, seconds) {
   const corpus = join(out, 'corpus', name);
   const artifacts = join(out, 'artifacts', name);
   mkdirSync(corpus, { recursive: true });
+  // A new target has no kept inputs yet: libFuzzer refuses a corpus directory that does not exist.
+  mkdirSync(join(root, 'fuzz', 'regressions', name), { recursive: true });
   rmSync(artifacts, { recursive: true, force: true });
   mkdirSync(artifacts, { recursive: true });
   const status = await run(binary, [
