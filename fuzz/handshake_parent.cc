@@ -388,8 +388,20 @@ std::vector<uint8_t> claim(const std::vector<std::string> &names, mach_msg_type_
   return std::vector<uint8_t>(buffer.bytes, buffer.bytes + size);
 }
 
+/** The largest claim the protocol allows: every port, every name as long as it may be. */
+std::vector<uint8_t> largest_claim() {
+  std::vector<std::string> names;
+  for (int i = 0; i < TSMIG_HANDSHAKE_MAX_PORTS; i++) {
+    std::string n = std::to_string(i);
+    names.push_back(n + std::string(TSMIG_HANDSHAKE_MAX_NAME - n.size(), 'n'));
+  }
+  return claim(names, MACH_MSG_TYPE_MAKE_SEND);
+}
+
 /** TSMIG_FUZZ_SEEDS=<dir>: writes the seed inputs, then exits. */
 void write_seeds(const std::string &dir) {
+  std::vector<uint8_t> too_large = largest_claim();
+  too_large.resize(too_large.size() + 1024, 0);
   const std::string env = "1:0123456789abcdef0123456789abcdef:fd=3";
   const uint8_t claim_flags = 0x80 | (1 << 5);  // complex, MAKE_SEND_ONCE reply, claim id
   const uint8_t real = 0x10;
@@ -417,6 +429,8 @@ void write_seeds(const std::string &dir) {
       {"shared-claim", input(claim_flags | real | SHARED, 0, env, claim({"a"}, MACH_MSG_TYPE_MAKE_SEND))},
       {"shared-claim-late-start", input(claim_flags | real | SHARED_LATE, 0, env, claim({"a"}, MACH_MSG_TYPE_MAKE_SEND))},
       {"shared-wrong-token-late", input(claim_flags | SHARED_LATE, 1, env, claim({"a"}, MACH_MSG_TYPE_MAKE_SEND))},
+      {"claim-largest", input(claim_flags | real, 0, env, largest_claim())},
+      {"claim-too-large-to-receive", input(claim_flags | real, 0, env, too_large)},
       {"refusal-bare-header", input(claim_flags, 0, "1:x:fd=3", std::vector<uint8_t>(sizeof(mach_msg_header_t), 0))},
   };
   for (const Seed &s : seeds) {
