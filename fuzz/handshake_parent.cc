@@ -123,6 +123,9 @@ void prepare(Side &side, Slot &slot, bool start) {
   }
 }
 
+/** A pid that is not this process's. */
+pid_t other_pid() { return getppid() > 1 ? getppid() : 1; }
+
 /** Makes the side's Parent: the shared model is chosen once, as it is made. */
 void make_parent(Side &side) {
   if (&side == &g_shared) setenv("TSMIG_HANDSHAKE_SHARED_RENDEZVOUS", "1", 1);
@@ -276,8 +279,11 @@ void run_one(const uint8_t *data, size_t size) {
     // Drained as the event loop would, between claims (a port queues only a few messages).
     side.parent->drain(outcomes);
   }
+  // With the unstarted ticket also started as another pid, the late one is too: its held claims are then
+  // strangers', held while a ticket is unstarted and refused once none is.
+  const bool late_elsewhere = where == SHARED_LATE && (after & 3) == 2;
   if (where == SHARED_LATE) {
-    check(side.parent->started(side.started.ticket, getpid(), outcomes), "late started");
+    check(side.parent->started(side.started.ticket, late_elsewhere ? other_pid() : getpid(), outcomes), "late started");
     side.started.started = true;
   }
   std::set<uint64_t> ended;
@@ -287,7 +293,7 @@ void run_one(const uint8_t *data, size_t size) {
       side.unstarted.started = true;
       break;
     case 2:
-      check(side.parent->started(side.unstarted.ticket, getppid() > 1 ? getppid() : 1, outcomes), "started");
+      check(side.parent->started(side.unstarted.ticket, other_pid(), outcomes), "started");
       side.unstarted.started = true;
       break;
     case 3:
@@ -307,7 +313,7 @@ void run_one(const uint8_t *data, size_t size) {
     if (slot == nullptr || !ended.insert(o.ticket).second) finding("an outcome for a ticket not pending");
     if (o.code == KERN_SUCCESS) {
       successes++;
-      if (o.pid != getpid() || !slot->started) finding("a claim succeeded for a ticket not started as its claimant");
+      if (o.pid != getpid() || !slot->started || (late_elsewhere && slot == &side.started)) finding("a claim succeeded for a ticket not started as its claimant");
       bool token_sent = false;
       for (const auto &s : sent) token_sent |= s->delivered && s->token == slot->token;
       if (!token_sent) finding("a claim succeeded without the ticket's token");
@@ -334,6 +340,10 @@ void run_one(const uint8_t *data, size_t size) {
   if (!ended.count(side.unstarted.ticket) && unstarted_touched) {
     check(side.parent->abandon(side.unstarted.ticket), "abandon");
     ended.insert(side.unstarted.ticket);
+  }
+  if (late_elsewhere && !ended.count(side.started.ticket)) {
+    check(side.parent->abandon(side.started.ticket), "abandon");
+    ended.insert(side.started.ticket);
   }
   if (ended.count(side.started.ticket)) prepare(side, side.started, true);
   if (ended.count(side.unstarted.ticket)) prepare(side, side.unstarted, false);
@@ -429,6 +439,7 @@ void write_seeds(const std::string &dir) {
       {"shared-claim", input(claim_flags | real | SHARED, 0, env, claim({"a"}, MACH_MSG_TYPE_MAKE_SEND))},
       {"shared-claim-late-start", input(claim_flags | real | SHARED_LATE, 0, env, claim({"a"}, MACH_MSG_TYPE_MAKE_SEND))},
       {"shared-wrong-token-late", input(claim_flags | SHARED_LATE, 1, env, claim({"a"}, MACH_MSG_TYPE_MAKE_SEND))},
+      {"shared-held-for-strangers", input(claim_flags | real | SHARED_LATE, 2, env, claim({"a"}, MACH_MSG_TYPE_MAKE_SEND))},
       {"claim-largest", input(claim_flags | real, 0, env, largest_claim())},
       {"claim-too-large-to-receive", input(claim_flags | real, 0, env, too_large)},
       {"refusal-bare-header", input(claim_flags, 0, "1:x:fd=3", std::vector<uint8_t>(sizeof(mach_msg_header_t), 0))},
