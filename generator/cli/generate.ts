@@ -2,8 +2,8 @@
 // front end, then the emitters of the chosen languages — without touching
 // the disk beyond reading the .defs and its includes. `tsmig gen`, its
 // --watch and the bundler plugin all start here, so they report the same
-// diagnostics and produce the same text. The emitters (ts-morph, prettier,
-// Handlebars) load on first use only.
+// diagnostics and produce the same text. The emitters (and Handlebars, and
+// ts-morph for declarations) load on first use only.
 
 import { basename } from 'node:path';
 import { compileDefs } from '../check/compile.js';

@@ -2,7 +2,7 @@
 // pure function from the checked interface (IR + layouts) to files — a map
 // from paths relative to the output directory to their text — and touches no
 // file system; only the CLI writes. Emitters load lazily, so a `tsmig gen
-// --lang cpp` never loads the TypeScript emitter's ts-morph and prettier.
+// --lang ts` never loads the C++ emitter's Handlebars.
 
 import type { InterfaceIR } from '../check/ir.js';
 import type { InterfaceLayout } from '../layout/types.js';

@@ -1,6 +1,8 @@
 // A cold `tsmig check` must stay fast: the verbs that only read .defs never
 // load the code generators (ts-morph, prettier). Walks the static imports of
-// each such verb's module graph in the sources.
+// each such verb's module graph in the sources. `tsmig gen` stays fast too:
+// the TypeScript emitter writes laid-out text itself and loads neither a
+// formatter nor the TypeScript compiler.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -41,4 +43,10 @@ it('tsmig gen loads the emitters only when it runs', () => {
   // The emitters come in through a dynamic import somewhere in gen's graph (generator/cli/generate.ts today).
   const lazy = graph.filter((m) => !m.startsWith('package:') && /await import\('\.\.\/emit\/index\.js'\)/.test(readFileSync(m, 'utf8')));
   expect(lazy.length).toBeGreaterThan(0);
+});
+
+it('the TypeScript emitter loads no formatter and no TypeScript compiler', () => {
+  const graph = [...staticGraph(join(repoRoot, 'generator', 'emit', 'ts', 'index.ts'))];
+  // Node's own modules only: no package at all.
+  expect(graph.filter((m) => m.startsWith('package:') && !m.startsWith('package:node:'))).toEqual([]);
 });

@@ -4,8 +4,14 @@
 // template that prints it. Compiled once per process with `strict: true`
 // (a missing field is an error, not an empty string) and `noEscape: true`
 // (C++ is not HTML). This file is the only one that registers helpers.
+//
+// The build precompiles the templates (scripts/precompile-templates.js) next
+// to the compiled module; a precompiled template is used only while its
+// source is unchanged (same SHA-256), anything else is compiled here.
 
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
@@ -36,22 +42,56 @@ function templatesDir(): string {
   throw new Error('tsmig: the C++ templates (templates/cpp-*.hbs) are missing from the package');
 }
 
-/** Loads and compiles the C++ templates (once). */
+/** A precompiled template: the hash of the source it was made from, and Handlebars' template spec. */
+interface Precompiled {
+  hash: string;
+  spec: TemplateSpecification;
+}
+
+/** The build's precompiled templates by name, or none (running from the sources, or not built). */
+function precompiled(): Record<string, Precompiled> {
+  try {
+    return createRequire(import.meta.url)('./templates.precompiled.cjs') as Record<string, Precompiled>;
+  } catch {
+    return {};
+  }
+}
+
+/** A template from its precompiled spec, or undefined when this Handlebars refuses it (precompiled by another version). */
+function fromSpec(env: typeof Handlebars, spec: TemplateSpecification): HandlebarsTemplateDelegate | undefined {
+  try {
+    return env.template(spec);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Loads and compiles the C++ templates (once), each from the build's precompiled spec when its source has not changed. */
 export function cppTemplates(): CppTemplates {
   if (cached) return cached;
   const env = Handlebars.create();
   const dir = templatesDir();
+  const built = precompiled();
+  const templates = new Map<string, HandlebarsTemplateDelegate>();
   for (const file of readdirSync(dir).sort()) {
     if (!file.startsWith('cpp-') || !file.endsWith('.hbs')) continue;
     const name = file.slice(0, -'.hbs'.length);
-    env.registerPartial(name, env.compile(readFileSync(join(dir, file), 'utf8'), COMPILE_OPTIONS));
+    const source = readFileSync(join(dir, file), 'utf8');
+    const spec = built[name];
+    const fresh = spec !== undefined && spec.hash === createHash('sha256').update(source).digest('hex');
+    const template = (fresh && fromSpec(env, spec.spec)) || env.compile(source, COMPILE_OPTIONS);
+    templates.set(name, template);
+    env.registerPartial(name, template);
   }
-  const compileFile = (name: string) =>
-    env.compile(readFileSync(join(dir, `${name}.hbs`), 'utf8'), COMPILE_OPTIONS);
+  const file = (name: string): HandlebarsTemplateDelegate => {
+    const template = templates.get(name);
+    if (template === undefined) throw new Error(`tsmig: the C++ template ${name}.hbs is missing from the package`);
+    return template;
+  };
   cached = {
-    header: compileFile('cpp-header'),
-    source: compileFile('cpp-source'),
-    server: compileFile('cpp-server-source'),
+    header: file('cpp-header'),
+    source: file('cpp-source'),
+    server: file('cpp-server-source'),
   };
   return cached;
 }

@@ -5,12 +5,13 @@
 // core, and decodes the reply with the routine's decoder; a failed check or
 // the server's error destroys the reply and throws MigError / MachError.
 
-import type { CodeBlockWriter, MethodDeclarationStructure, OptionalKind } from 'ts-morph';
 import type { IrArgument } from '../../check/ir.js';
 import type { MessageLayout } from '../../layout/types.js';
-import { NameScope } from './naming.js';
+import type { FunctionDecl } from './declarations.js';
+import { NameScope, quote } from './naming.js';
 import { resultType, sendsPoly, type RoutineModel } from './routine.js';
 import { codecOf, isMoveDisposition } from './types.js';
+import type { TsWriter } from './writer.js';
 
 /** mach_msg options whose meaning the TypeScript stubs keep; other names in a MsgOption are ignored. */
 const MSG_OPTIONS: Record<string, number> = {
@@ -77,7 +78,7 @@ function replyTrailer(reply: MessageLayout): string {
 /** The expression that makes the wire value of a sent argument from the method's parameter. */
 function sentValue(arg: IrArgument, param: string, moved: string, portsMoved: () => void): string {
   const codec = codecOf(arg);
-  const what = JSON.stringify(arg.name);
+  const what = quote(arg.name);
   if (codec.kind === 'port') {
     portsMoved();
     return codec.sendPoly ? `sendTransfer(${param}, ${moved}, ${what})` : `sendPort(${param}, ${arg.type.ipc.sent}, ${moved}, ${what})`;
@@ -91,7 +92,7 @@ function sentValue(arg: IrArgument, param: string, moved: string, portsMoved: ()
 }
 
 /** The client method of a routine. */
-export function clientMethod(model: RoutineModel): OptionalKind<MethodDeclarationStructure> {
+export function clientMethod(model: RoutineModel): FunctionDecl {
   const { rt, layout, names } = model;
   const params = new Map(model.clientParams.map((p) => [p.arg.name, p.name]));
   const timing = timingExpression(model, (arg) => params.get(arg));
@@ -117,13 +118,10 @@ export function clientMethod(model: RoutineModel): OptionalKind<MethodDeclaratio
   return {
     name: names.clientMethod,
     isAsync: true,
-    docs: [docs.join('\n')],
-    parameters: [
-      ...model.clientParams.map((p) => ({ name: p.name, type: p.type })),
-      { name: 'options', type: 'CallOptions', hasQuestionToken: true },
-    ],
+    docs: docs.join('\n'),
+    parameters: [...model.clientParams.map((p) => ({ name: p.name, type: p.type })), { name: 'options', type: 'CallOptions', optional: true }],
     returnType: `Promise<${returns}>`,
-    statements: (w: CodeBlockWriter) => {
+    body: (w: TsWriter) => {
       // Locals never shadow a parameter: they take the next free name.
       const locals = new NameScope([...model.clientParams.map((p) => p.name), 'options']);
       const moved = locals.claim('moved');
@@ -135,7 +133,7 @@ export function clientMethod(model: RoutineModel): OptionalKind<MethodDeclaratio
       const entries: string[] = [];
       for (const value of model.request) {
         const a = value.arg;
-        const what = JSON.stringify(a.name);
+        const what = quote(a.name);
         if (a.kind === 'requestPort') {
           const d = layout.requestHeader.remote.disposition;
           const poly = params.get(a.name);
@@ -163,11 +161,20 @@ export function clientMethod(model: RoutineModel): OptionalKind<MethodDeclaratio
       if (usesMoved) w.writeLine(`const ${moved}: Port[] = [];`);
       if (!oneWay && explicitReply === undefined) w.writeLine(`const ${replyPort} = this.core.replyPort();`);
       if (suppliesReplyPort) w.writeLine(`const ${replyPort} = allocatePort();`);
-      const replyArgument = !oneWay && explicitReply === undefined && layout.requestHeader.local.arg === null ? `, this.core.replyPortName(${replyPort})` : '';
-      w.write(`const ${request} = ${names.encodeRequest}(`).inlineBlock(() => {
+      const replyArgument = !oneWay && explicitReply === undefined && layout.requestHeader.local.arg === null ? `this.core.replyPortName(${replyPort})` : undefined;
+      // The values object stays open, one entry a line; a second argument puts each argument on a line of its own.
+      const writeEntries = (): void => {
         for (const e of entries) w.writeLine(`${e},`);
-      });
-      w.write(`${replyArgument});`).newLine();
+      };
+      if (replyArgument === undefined) {
+        w.write(`const ${request} = ${names.encodeRequest}(`).block(writeEntries).write(');').newLine();
+      } else {
+        w.writeLine(`const ${request} = ${names.encodeRequest}(`).indent(() => {
+          w.block(writeEntries).write(',').newLine();
+          w.writeLine(`${replyArgument},`);
+        });
+        w.writeLine(');');
+      }
       const timingValue = timing.fixed ? names.timing : timing.expression;
       const movedArg = usesMoved ? moved : 'null';
       if (oneWay) {

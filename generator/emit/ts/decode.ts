@@ -5,13 +5,13 @@
 // the bytes before it are there, and a decoder fed arbitrary bytes returns a
 // code, never throws.
 
-import { CodeBlockWriter } from 'ts-morph';
 import type { ReceiverCheck } from '../../layout/types.js';
 import { DESCRIPTOR_TYPE } from '../../layout/types.js';
-import { MessageView } from './messages.js';
+import { MessageView, sumExpression } from './messages.js';
 import { camelCase } from './naming.js';
 import { codecOf, readScalar } from './types.js';
 import type { WireValue } from './values.js';
+import { TsWriter } from './writer.js';
 
 /** A local decoders keep per out-of-line descriptor once looked up. */
 interface Lookup {
@@ -20,21 +20,20 @@ interface Lookup {
 }
 
 /** Writes the statements that check and read one received message, ending with the values object. */
-export function writeDecoderBody(w: CodeBlockWriter, mv: MessageView, values: WireValue[], capacities: WireValue[]): void {
+export function writeDecoderBody(w: TsWriter, mv: MessageView, values: WireValue[], capacities: WireValue[]): void {
   const sizeError = mv.layout.checks.find((c) => c.check === 'size' || c.check === 'sizeRange')!;
   const generic = 'error' in sizeError ? sizeError.error : 'MIG_TYPE_ERROR';
   w.writeLine('const bytes = message.bytes;');
   w.writeLine('const size = messageSize(bytes);');
   w.writeLine(`if (size < 0) return ${generic};`);
   // The rest is written apart first: the DataView is made only when something reads through it.
-  const rest = new CodeBlockWriter({ indentNumberOfSpaces: 2 });
+  const rest = new TsWriter();
   writeChecksAndValues(rest, mv, values, capacities, generic);
-  const text = rest.toString();
-  if (/\bview\./.test(text)) w.writeLine('const view = viewOf(bytes);');
-  for (const line of text.trimEnd().split('\n')) w.writeLine(line);
+  if (rest.contains(/\bview\./)) w.writeLine('const view = viewOf(bytes);');
+  w.append(rest);
 }
 
-function writeChecksAndValues(w: CodeBlockWriter, mv: MessageView, values: WireValue[], capacities: WireValue[], generic: string): void {
+function writeChecksAndValues(w: TsWriter, mv: MessageView, values: WireValue[], capacities: WireValue[], generic: string): void {
   const layout = mv.layout;
 
   let variableIndex = 0;
@@ -64,7 +63,7 @@ function writeChecksAndValues(w: CodeBlockWriter, mv: MessageView, values: WireV
   w.write(';');
 }
 
-function writeCheck(w: CodeBlockWriter, mv: MessageView, check: ReceiverCheck, nextVariable: () => number): void {
+function writeCheck(w: TsWriter, mv: MessageView, check: ReceiverCheck, nextVariable: () => number): void {
   const layout = mv.layout;
   switch (check.check) {
     case 'replyId':
@@ -135,8 +134,8 @@ function writeCheck(w: CodeBlockWriter, mv: MessageView, check: ReceiverCheck, n
         // The next count sits after this array: the message must reach it before it is read.
         const before = mv.variables.slice(0, index + 1);
         const full = before.reduce((sum, x) => sum + x.field.variable!.maxBytes, 0);
-        const unused = before.map((x) => x.unusedVar).join(' + ');
-        w.writeLine(`if (size < ${layout.minSize + full} - (${unused})) return ${check.error};`);
+        const unused = sumExpression(before.map((x) => x.unusedVar));
+        w.writeLine(`if (size < ${layout.minSize + full} - ${unused}) return ${check.error};`);
       }
       return;
     }
@@ -169,7 +168,7 @@ function writeCheck(w: CodeBlockWriter, mv: MessageView, check: ReceiverCheck, n
 }
 
 /** The check written once per descriptor of a field (a loop for an array of descriptors). */
-function eachDescriptor(w: CodeBlockWriter, offset: number, each: number, count: number, statement: (at: string) => string): void {
+function eachDescriptor(w: TsWriter, offset: number, each: number, count: number, statement: (at: string) => string): void {
   if (count === 1) {
     w.writeLine(statement(String(offset)));
     return;
@@ -180,7 +179,7 @@ function eachDescriptor(w: CodeBlockWriter, offset: number, each: number, count:
 }
 
 /** The local holding the count in field `name`, read now if no check read it yet. */
-function countLocal(w: CodeBlockWriter, mv: MessageView, name: string): string {
+function countLocal(w: TsWriter, mv: MessageView, name: string): string {
   let local = mv.countVars.get(name);
   if (local === undefined) {
     local = mv.scope.claim(camelCase(name));
@@ -191,7 +190,7 @@ function countLocal(w: CodeBlockWriter, mv: MessageView, name: string): string {
 }
 
 /** Looks up each out-of-line region and port array (and counts of port descriptor arrays) before the values are read. */
-function regionLookups(w: CodeBlockWriter, mv: MessageView, generic: string): Map<string, Lookup[]> {
+function regionLookups(w: TsWriter, mv: MessageView, generic: string): Map<string, Lookup[]> {
   const lookups = new Map<string, Lookup[]>();
   for (const field of mv.layout.fields) {
     const d = field.descriptor;

@@ -6,12 +6,12 @@
 // descriptors, NDR record, counts and data. Padding Apple's stubs leave
 // uninitialised is zero here.
 
-import type { CodeBlockWriter } from 'ts-morph';
 import type { IrArgument } from '../../check/ir.js';
 import type { HeaderPorts, LayoutField } from '../../layout/types.js';
 import { MessageView } from './messages.js';
-import { camelCase } from './naming.js';
+import { camelCase, quote } from './naming.js';
 import { checkScalar, codecOf, writeScalar } from './types.js';
+import type { TsWriter } from './writer.js';
 
 const MAX_UNBOUNDED = 0xffffffff;
 
@@ -20,7 +20,7 @@ function value(arg: IrArgument): string {
 }
 
 function label(text: string): string {
-  return JSON.stringify(text);
+  return quote(text);
 }
 
 /** The element-size facts of a variable inline array's value. */
@@ -35,7 +35,7 @@ function countCall(mv: MessageView, field: LayoutField, arg: IrArgument): string
 
 /** Writes the statements that count, size, allocate and fill one message. */
 export function writeEncoderBody(
-  w: CodeBlockWriter,
+  w: TsWriter,
   mv: MessageView,
   header: { kind: 'request'; ports: HeaderPorts } | { kind: 'reply' },
 ): void {
@@ -157,7 +157,7 @@ export function writeEncoderBody(
 }
 
 function writeDescriptor(
-  w: CodeBlockWriter,
+  w: TsWriter,
   mv: MessageView,
   field: LayoutField,
   oolCounts: Map<string, string>,
@@ -214,7 +214,7 @@ function writeDescriptor(
   throw new Error(`tsmig: descriptor ${field.name} of ${mv.layout.struct} does not fit its argument's type`);
 }
 
-function writeCount(w: CodeBlockWriter, mv: MessageView, field: LayoutField, oolCounts: Map<string, string>): void {
+function writeCount(w: TsWriter, mv: MessageView, field: LayoutField, oolCounts: Map<string, string>): void {
   const arg = mv.argOf(field);
   const at = mv.at(field);
   // The count of a variable inline array was computed up front.
@@ -232,7 +232,7 @@ function writeCount(w: CodeBlockWriter, mv: MessageView, field: LayoutField, ool
   w.writeLine(`view.setUint32(${at}, ${count}, true);`);
 }
 
-function writeData(w: CodeBlockWriter, mv: MessageView, field: LayoutField, strings: Map<string, string>): void {
+function writeData(w: TsWriter, mv: MessageView, field: LayoutField, strings: Map<string, string>): void {
   const arg = mv.argOf(field);
   const codec = codecOf(arg);
   const at = mv.at(field);

@@ -1,22 +1,11 @@
 // Emit stage (TypeScript): the assembler of `<name>.ts`. Each routine yields
 // its fragments (wire interfaces, encoders and decoders, result types, a
 // client method, a handler signature, a demux entry); this module joins them
-// into one source file structure — wire layer first, then the client class,
-// the server interface and the serve function — prints it with ts-morph's
-// printStructure, and adds exactly the imports from 'tsmig' the text uses.
+// into one source file — wire layer first, then the client class, the server
+// interface and the serve function — written with the TypeScript writer
+// (laid out as it goes, no formatter pass), and adds exactly the imports from
+// 'tsmig' the text uses.
 
-import {
-  printStructure,
-  StructureKind,
-  VariableDeclarationKind,
-  type CodeBlockWriter,
-  type FunctionDeclarationStructure,
-  type InterfaceDeclarationStructure,
-  type OptionalKind,
-  type PropertySignatureStructure,
-  type SourceFileStructure,
-  type StatementStructures,
-} from 'ts-morph';
 import type { InterfaceIR } from '../../check/ir.js';
 import type { InterfaceLayout, RoutineLayout } from '../../layout/types.js';
 import type { EmitInput } from '../index.js';
@@ -24,10 +13,12 @@ import { clientMethod, timingExpression } from './client.js';
 import { writeDecoderBody } from './decode.js';
 import { writeEncoderBody } from './encode.js';
 import { MessageView } from './messages.js';
-import { NameScope, pascalCase, propertyKey } from './naming.js';
+import { NameScope, pascalCase, propertyKey, quote } from './naming.js';
 import { routineModel, serverResultDiffers, type ResultValue, type RoutineModel } from './routine.js';
 import { serverEntry, serverMethod } from './server.js';
 import type { WireValue } from './values.js';
+import { writeDocs, writeFunction, writeInterface, writeProperty, type FunctionDecl, type InterfaceDecl, type PropertyDecl } from './declarations.js';
+import { TsWriter } from './writer.js';
 
 /** Everything generated code may import from 'tsmig', by whether it is a type. */
 const RUNTIME_TYPES = [
@@ -107,47 +98,45 @@ const RUNTIME_VALUES = [
 /** Where the generated code imports its support from (the package's own name). */
 export const RUNTIME_MODULE = 'tsmig';
 
-function properties(values: WireValue[], decodeOnlyOptional: boolean): OptionalKind<PropertySignatureStructure>[] {
+/** A top-level statement; `tight` ones that follow each other are not set apart by a blank line. */
+interface TopLevel {
+  write: (w: TsWriter) => void;
+  tight?: boolean;
+}
+
+function properties(values: WireValue[], decodeOnlyOptional: boolean): PropertyDecl[] {
   return values.map((v) => ({
     name: propertyKey(v.key),
     type: v.type,
-    docs: [v.decodeOnly ? `${v.doc} (decoders fill it in from the trailer)` : v.encodeOnly ? `${v.doc} (encoders only: a receiver cannot see it)` : v.doc],
-    hasQuestionToken: (v.decodeOnly || v.encodeOnly === true) && decodeOnlyOptional,
+    docs: v.decodeOnly ? `${v.doc} (decoders fill it in from the trailer)` : v.encodeOnly ? `${v.doc} (encoders only: a receiver cannot see it)` : v.doc,
+    optional: (v.decodeOnly || v.encodeOnly === true) && decodeOnlyOptional,
   }));
 }
 
-function resultInterface(name: string, results: ResultValue[], doc: string): InterfaceDeclarationStructure {
-  return {
-    kind: StructureKind.Interface,
-    name,
-    isExported: true,
-    docs: [doc],
-    properties: results.map((r) => ({ name: propertyKey(r.key), type: r.type, docs: [r.doc] })),
-  };
+function interfaceStatement(decl: InterfaceDecl): TopLevel {
+  return { write: (w) => writeInterface(w, decl) };
 }
 
-function fn(
-  name: string,
-  docs: string,
-  parameters: { name: string; type: string; hasQuestionToken?: boolean }[],
-  returnType: string,
-  body: (w: CodeBlockWriter) => void,
-): FunctionDeclarationStructure {
-  return { kind: StructureKind.Function, name, isExported: true, docs: [docs], parameters, returnType, statements: body };
+function resultInterface(name: string, results: ResultValue[], doc: string): TopLevel {
+  return interfaceStatement({ name, docs: doc, properties: results.map((r) => ({ name: propertyKey(r.key), type: r.type, docs: r.doc })) });
+}
+
+function fn(name: string, docs: string, parameters: FunctionDecl['parameters'], returnType: string, body: (w: TsWriter) => void): TopLevel {
+  return { write: (w) => writeFunction(w, 'export function ', { name, docs, parameters, returnType, body }) };
 }
 
 /** The wire layer of one routine: its messages' values, encoders and decoders. */
-function wireFragments(model: RoutineModel): StatementStructures[] {
+function wireFragments(model: RoutineModel): TopLevel[] {
   const { rt, layout, names, source } = model;
-  const out: StatementStructures[] = [];
+  const out: TopLevel[] = [];
   const replyPortParam = rt.replyPort.kind !== 'argument' && layout.requestHeader.local.disposition !== null;
-  out.push({
-    kind: StructureKind.Interface,
-    name: names.requestType,
-    isExported: true,
-    docs: [`The values of \`${rt.name}\`'s request (id ${layout.request.id}, ${source}), keyed by MIG's argument names.`],
-    properties: properties(model.request, true),
-  });
+  out.push(
+    interfaceStatement({
+      name: names.requestType,
+      docs: `The values of \`${rt.name}\`'s request (id ${layout.request.id}, ${source}), keyed by MIG's argument names.`,
+      properties: properties(model.request, true),
+    }),
+  );
   out.push(
     fn(
       names.encodeRequest,
@@ -169,13 +158,13 @@ function wireFragments(model: RoutineModel): StatementStructures[] {
   if (layout.reply === null) return out;
   const reply = layout.reply;
   const capacities = model.reply.filter((v) => v.codec?.kind === 'array' && v.arg.type.variable && v.arg.type.category === 'inline');
-  out.push({
-    kind: StructureKind.Interface,
-    name: names.replyType,
-    isExported: true,
-    docs: [`The values of \`${rt.name}\`'s reply (id ${reply.id}, ${source}), keyed by MIG's argument names.`],
-    properties: properties(model.reply, true),
-  });
+  out.push(
+    interfaceStatement({
+      name: names.replyType,
+      docs: `The values of \`${rt.name}\`'s reply (id ${reply.id}, ${source}), keyed by MIG's argument names.`,
+      properties: properties(model.reply, true),
+    }),
+  );
   out.push(
     fn(
       names.encodeReply,
@@ -194,7 +183,7 @@ function wireFragments(model: RoutineModel): StatementStructures[] {
     fn(
       names.decodeReply,
       `Checks \`${rt.name}\`'s reply as MIG's client does and reads its values, or returns the error: a MIG code, or the server's own return code (${source}).${capacities.length ? '\n@param capacities how many elements the caller accepts per variable array (more is MIG_ARRAY_TOO_LARGE)' : ''}`,
-      [{ name: 'message', type: 'WireIn' }, ...(capacities.length ? [{ name: 'capacities', type: capacityType, hasQuestionToken: true }] : [])],
+      [{ name: 'message', type: 'WireIn' }, ...(capacities.length ? [{ name: 'capacities', type: capacityType, optional: true }] : [])],
       `${names.replyType} | number`,
       (w) => writeDecoderBody(w, new MessageView(rt, reply, 'reply'), model.reply, capacities),
     ),
@@ -207,8 +196,8 @@ function describeSize(min: number, max: number): string {
 }
 
 /** The result types a routine's client and handler return. */
-function resultFragments(model: RoutineModel): StatementStructures[] {
-  const out: StatementStructures[] = [];
+function resultFragments(model: RoutineModel): TopLevel[] {
+  const out: TopLevel[] = [];
   const { rt, names, source } = model;
   if (model.layout.reply === null) return out;
   if (model.clientResults.length > 1) {
@@ -220,7 +209,7 @@ function resultFragments(model: RoutineModel): StatementStructures[] {
   return out;
 }
 
-/** Builds the whole file's structure and prints it (before formatting). */
+/** Builds and writes the whole file. */
 export function printInterfaceFile(input: EmitInput): string {
   const { ir, layouts } = input;
   const subsystem = ir.subsystem!;
@@ -240,8 +229,7 @@ export function printInterfaceFile(input: EmitInput): string {
   });
   const valid = models.filter((m): m is RoutineModel => m !== null);
 
-  const statements: (string | StatementStructures)[] = [];
-  statements.push(headerComment(input, ir, layouts));
+  const statements: TopLevel[] = [];
   for (const model of valid) statements.push(...wireFragments(model));
   for (const model of valid) statements.push(...resultFragments(model));
 
@@ -249,65 +237,64 @@ export function printInterfaceFile(input: EmitInput): string {
   for (const model of valid) {
     const timing = timingExpression(model, () => undefined);
     if (!timing.fixed) continue;
-    statements.push({
-      kind: StructureKind.VariableStatement,
-      declarationKind: VariableDeclarationKind.Const,
-      declarations: [{ name: model.names.timing, initializer: timing.expression }],
-    });
+    statements.push({ write: (w) => w.writeLine(`const ${model.names.timing} = ${timing.expression};`), tight: true });
   }
 
   statements.push({
-    kind: StructureKind.Class,
-    name: clientClass,
-    isExported: true,
-    docs: [
-      `A client of subsystem \`${subsystem.name}\` over a send right to its server. Each method sends one request and (for routines) waits for its reply on a reply port of its own, so calls may overlap.`,
-    ],
-    properties: [{ name: 'core', isReadonly: true, type: 'MigClientCore', docs: ['The server’s send right, this client’s reply ports, and the send/receive machinery.'] }],
-    ctors: [
-      {
-        docs: ['@param port a send right to the server (the client does not take ownership)\n@param options client-wide options'],
-        parameters: [
-          { name: 'port', type: 'Port' },
-          { name: 'options', type: 'ClientOptions', hasQuestionToken: true },
-        ],
-        statements: ['this.core = new MigClientCore(port, options);'],
-      },
-    ],
-    getAccessors: [{ name: 'port', returnType: 'Port', docs: ['The server’s send right.'], statements: ['return this.core.port;'] }],
-    methods: [
-      { name: 'close', returnType: 'void', docs: ['Releases the pooled reply ports (the server’s send right stays the caller’s).'], statements: ['this.core.close();'] },
-      ...valid.map((m) => clientMethod(m)),
-    ],
+    write: (w) => {
+      writeDocs(
+        w,
+        `A client of subsystem \`${subsystem.name}\` over a send right to its server. Each method sends one request and (for routines) waits for its reply on a reply port of its own, so calls may overlap.`,
+      );
+      w.write(`export class ${clientClass}`).block(() => {
+        writeProperty(w, { name: 'core', readonly: true, type: 'MigClientCore', docs: 'The server’s send right, this client’s reply ports, and the send/receive machinery.' });
+        const members: FunctionDecl[] = [
+          {
+            name: 'constructor',
+            docs: '@param port a send right to the server (the client does not take ownership)\n@param options client-wide options',
+            parameters: [
+              { name: 'port', type: 'Port' },
+              { name: 'options', type: 'ClientOptions', optional: true },
+            ],
+            returnType: '',
+            body: (b) => b.writeLine('this.core = new MigClientCore(port, options);'),
+          },
+          { name: 'port', returnType: 'Port', docs: 'The server’s send right.', parameters: [], body: (b) => b.writeLine('return this.core.port;') },
+          { name: 'close', returnType: 'void', docs: 'Releases the pooled reply ports (the server’s send right stays the caller’s).', parameters: [], body: (b) => b.writeLine('this.core.close();') },
+          ...valid.map((m) => clientMethod(m)),
+        ];
+        for (const member of members) {
+          w.blankLine();
+          writeFunction(w, member.name === 'port' ? 'get ' : '', member);
+        }
+      });
+      w.newLine();
+    },
   });
 
-  statements.push({
-    kind: StructureKind.Interface,
-    name: serverInterface,
-    isExported: true,
-    docs: [
-      `What a server of subsystem \`${subsystem.name}\` implements: one handler per routine (async allowed). Serve it with ${serveFunction}().`,
-    ],
-    methods: valid.map((m) => serverMethod(m)),
-  });
+  statements.push(
+    interfaceStatement({
+      name: serverInterface,
+      docs: `What a server of subsystem \`${subsystem.name}\` implements: one handler per routine (async allowed). Serve it with ${serveFunction}().`,
+      methods: valid.map((m) => serverMethod(m)),
+    }),
+  );
 
-  for (const model of valid) statements.push(serverEntry(model, serverInterface));
+  // The demux entries and the routine table follow each other without blank lines.
+  for (const model of valid) statements.push({ write: (w) => serverEntry(w, model, serverInterface), tight: true });
   const routineTable: string[] = [];
   for (let n = 0; n < ir.idCount; n++) {
     const model = valid.find((m) => m.rt.number === n);
     routineTable.push(model === undefined ? 'null' : model.names.entry);
   }
   statements.push({
-    kind: StructureKind.VariableStatement,
-    declarationKind: VariableDeclarationKind.Const,
-    docs: [`The routine table of \`${subsystem.name}\`: ids ${subsystem.base} to ${subsystem.base + ir.idCount - 1} (null where the .defs skips an id).`],
-    declarations: [
-      {
-        name: subsystemConst,
-        type: `ServerSubsystem<${serverInterface}>`,
-        initializer: `{ name: ${JSON.stringify(subsystem.name)}, base: ${subsystem.base}, routines: [${routineTable.join(', ')}] }`,
-      },
-    ],
+    write: (w) => {
+      writeDocs(w, `The routine table of \`${subsystem.name}\`: ids ${subsystem.base} to ${subsystem.base + ir.idCount - 1} (null where the .defs skips an id).`);
+      w.writeLine(
+        `const ${subsystemConst}: ServerSubsystem<${serverInterface}> = { name: ${quote(subsystem.name)}, base: ${subsystem.base}, routines: [${routineTable.join(', ')}] };`,
+      );
+    },
+    tight: true,
   });
   statements.push(
     fn(
@@ -316,15 +303,20 @@ export function printInterfaceFile(input: EmitInput): string {
       [
         { name: 'port', type: 'Port | PortSet' },
         { name: 'impl', type: serverInterface },
-        { name: 'options', type: 'ServeOptions', hasQuestionToken: true },
+        { name: 'options', type: 'ServeOptions', optional: true },
       ],
       'ServerHandle',
       (w) => w.writeLine(`return serveSubsystem(port, impl, ${subsystemConst}, options);`),
     ),
   );
 
-  const body = printStructure({ kind: StructureKind.SourceFile, statements } as SourceFileStructure, { indentNumberOfSpaces: 2 });
-  return addImports(body);
+  const body = new TsWriter();
+  statements.forEach((statement, i) => {
+    if (i > 0 && !(statement.tight && statements[i - 1].tight)) body.blankLine();
+    statement.write(body);
+  });
+  const text = body.toString();
+  return `${headerComment(input, ir, layouts)}\n\n${importLine(text)}\n\n${text}`;
 }
 
 function camel(name: string): string {
@@ -345,13 +337,25 @@ function headerComment(input: EmitInput, ir: InterfaceIR, layouts: InterfaceLayo
   ].join('\n');
 }
 
-/** Prepends the import of exactly the runtime names the text uses. */
-function addImports(body: string): string {
-  const used = (name: string): boolean => new RegExp(`(?<![\\w.$'"])${name.replace(/\$/g, '\\$')}(?![\\w$])`).test(body);
-  const values = RUNTIME_VALUES.filter(used);
-  const types = RUNTIME_TYPES.filter(used);
-  const specifiers = [...values, ...types.map((t) => `type ${t}`)].sort((a, b) => a.replace(/^type /, '').localeCompare(b.replace(/^type /, '')));
-  const header = body.slice(0, body.indexOf('\n\n') + 1);
-  const rest = body.slice(body.indexOf('\n\n') + 1);
-  return `${header}\nimport { ${specifiers.join(', ')} } from '${RUNTIME_MODULE}';\n${rest}`;
+/** Sorts import specifiers by name, `type` aside, as the golden files have always had them. */
+const byName = new Intl.Collator().compare;
+
+/** Whether `name` occurs in `text` as an identifier of its own (not a member `.name`, not inside a longer word, not starting a string). */
+function usesIdentifier(text: string, name: string): boolean {
+  for (let at = text.indexOf(name); at >= 0; at = text.indexOf(name, at + 1)) {
+    const before = at === 0 ? '' : text[at - 1];
+    const after = text[at + name.length] ?? '';
+    if (!/[\w.$'"]/.test(before) && !/[\w$]/.test(after)) return true;
+  }
+  return false;
+}
+
+/** The import of exactly the runtime names the text uses: on one line when it fits, else one name a line. */
+function importLine(body: string): string {
+  const values = RUNTIME_VALUES.filter((name) => usesIdentifier(body, name));
+  const types = RUNTIME_TYPES.filter((name) => usesIdentifier(body, name));
+  const specifiers = [...values, ...types.map((t) => `type ${t}`)].sort((a, b) => byName(a.replace(/^type /, ''), b.replace(/^type /, '')));
+  const flat = `import { ${specifiers.join(', ')} } from '${RUNTIME_MODULE}';`;
+  if (flat.length <= 100) return flat;
+  return `import {\n${specifiers.map((s) => `  ${s},\n`).join('')}} from '${RUNTIME_MODULE}';`;
 }

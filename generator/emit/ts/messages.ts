@@ -91,7 +91,7 @@ export class MessageView {
   shift(field: LayoutField): string {
     const vars = field.shiftedBy.map((name) => this.unusedByData.get(name)!);
     if (vars.length === 0) return '';
-    return vars.length === 1 ? ` - ${vars[0]}` : ` - (${vars.join(' + ')})`;
+    return ` - ${sumExpression(vars)}`;
   }
 
   /** A field's offset in the message as sent, `plus` bytes into it. */
@@ -102,7 +102,7 @@ export class MessageView {
   /** The message size: the maximum minus every variable array's unused bytes. */
   sizeExpression(): string {
     if (this.variables.length === 0) return String(this.layout.maxSize);
-    return `${this.layout.maxSize} - (${this.variables.map((v) => v.unusedVar).join(' + ')})`;
+    return `${this.layout.maxSize} - ${sumExpression(this.variables.map((v) => v.unusedVar))}`;
   }
 
   /** Descriptors before a descriptor field, by kind: its index among the message's port, OOL or OOL-ports descriptors. */
@@ -114,4 +114,9 @@ export class MessageView {
     }
     throw new Error(`tsmig: ${field.name} is not a field of ${this.layout.struct}`);
   }
+}
+
+/** `a`, or `(a + b + …)`: a sum that can follow a minus sign, parenthesized only when it has several terms. */
+export function sumExpression(terms: string[]): string {
+  return terms.length === 1 ? terms[0] : `(${terms.join(' + ')})`;
 }

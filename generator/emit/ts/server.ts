@@ -4,17 +4,14 @@
 // the received message, which the handler owns once it succeeds), and the
 // reply builder that turns the handler's result into the reply's wire values.
 
-import type {
-  CodeBlockWriter,
-  MethodSignatureStructure,
-  OptionalKind,
-  VariableStatementStructure,
-} from 'ts-morph';
-import { StructureKind, VariableDeclarationKind } from 'ts-morph';
 import type { IrArgument } from '../../check/ir.js';
 import { receivedExpression } from './client.js';
+import { writeDocs, type FunctionDecl } from './declarations.js';
+import { PRINT_WIDTH } from './layout-doc.js';
+import { quote } from './naming.js';
 import { resultType, serverResultDiffers, type RoutineModel } from './routine.js';
 import { codecOf } from './types.js';
+import type { TsWriter } from './writer.js';
 
 /** The handler's result type. */
 export function handlerResultType(model: RoutineModel): string {
@@ -23,7 +20,7 @@ export function handlerResultType(model: RoutineModel): string {
 }
 
 /** The handler's method in the server interface. */
-export function serverMethod(model: RoutineModel): OptionalKind<MethodSignatureStructure> {
+export function serverMethod(model: RoutineModel): FunctionDecl {
   const { rt, names } = model;
   const result = handlerResultType(model);
   const oneWay = model.layout.reply === null;
@@ -34,7 +31,7 @@ export function serverMethod(model: RoutineModel): OptionalKind<MethodSignatureS
   ];
   return {
     name: names.serverMethod,
-    docs: [docs.join('\n')],
+    docs: docs.join('\n'),
     parameters: [...model.serverParams.map((p) => ({ name: p.name, type: p.type })), { name: 'call', type: `ServerCall<${result}>` }],
     returnType: oneWay ? 'void | Promise<void>' : `ServerReturn<${result}>`,
   };
@@ -48,7 +45,7 @@ function handlerArgument(model: RoutineModel, arg: IrArgument): string {
 
 /** The wire value a reply carries for one of the handler's results. */
 function replyValue(arg: IrArgument, result: string): string {
-  const what = JSON.stringify(arg.name);
+  const what = quote(arg.name);
   if (arg.kind === 'dealloc') return result;
   const codec = codecOf(arg);
   if (codec.kind === 'port') {
@@ -61,8 +58,8 @@ function replyValue(arg: IrArgument, result: string): string {
   return result;
 }
 
-/** The demux entry of a routine (a module constant). */
-export function serverEntry(model: RoutineModel, implType: string): VariableStatementStructure {
+/** Writes the demux entry of a routine (a module constant). */
+export function serverEntry(w: TsWriter, model: RoutineModel, implType: string): void {
   const { rt, names, layout } = model;
   const oneWay = layout.reply === null;
   const result = handlerResultType(model);
@@ -72,42 +69,50 @@ export function serverEntry(model: RoutineModel, implType: string): VariableStat
   const request = /\brequest\./.test(call) ? 'request' : '_request';
   const message = /\bmessage\./.test(call) ? 'message' : '_message';
   const invoke = `(impl: ${implType}, ${request}: ${names.requestType}, ${message}: ReceivedMessage, call: ServerCall<${result}>) => ${call}`;
-  return {
-    kind: StructureKind.VariableStatement,
-    declarationKind: VariableDeclarationKind.Const,
-    docs: [`The demux entry of \`${rt.name}\` (${model.source}).`],
-    declarations: [
-      {
-        name: names.entry,
-        type: `ServerRoutine<${implType}>`,
-        initializer: (w: CodeBlockWriter) => {
-          w.inlineBlock(() => {
-            w.writeLine(`name: ${JSON.stringify(rt.name)},`);
-            w.writeLine(`oneWay: ${oneWay},`);
-            if (oneWay && model.serverParams.some((p) => p.arg.kind === 'replyPort')) w.writeLine('handlerTakesReplyPort: true,');
-            w.writeLine(`decode: ${names.decodeRequest},`);
-            w.writeLine(`invoke: ${invoke},`);
-            if (!oneWay) writeReply(w, model, result);
-          });
-        },
-      },
-    ],
+  writeDocs(w, `The demux entry of \`${rt.name}\` (${model.source}).`);
+  const head = `const ${names.entry}: ServerRoutine<${implType}> =`;
+  const entry = (): void => {
+    w.block(() => {
+      w.writeLine(`name: ${quote(rt.name)},`);
+      w.writeLine(`oneWay: ${oneWay},`);
+      if (oneWay && model.serverParams.some((p) => p.arg.kind === 'replyPort')) w.writeLine('handlerTakesReplyPort: true,');
+      w.writeLine(`decode: ${names.decodeRequest},`);
+      w.writeLine(`invoke: ${invoke},`);
+      if (!oneWay) writeReply(w, model, result);
+    });
+    w.write(';').newLine();
   };
+  // The object opens on the declaration's line when `= {` fits there, else on the next, indented.
+  if (head.length + ' {'.length <= PRINT_WIDTH) {
+    w.write(`${head} `);
+    entry();
+  } else {
+    w.writeLine(head).indent(entry);
+  }
 }
 
-function writeReply(w: CodeBlockWriter, model: RoutineModel, result: string): void {
+function writeReply(w: TsWriter, model: RoutineModel, result: string): void {
   const results = model.serverResults;
   const usesMoved = results.some((r) => r.codec !== undefined && (r.codec.kind === 'port' || r.codec.kind === 'ports'));
   const resultName = results.length === 0 ? '_result' : 'result';
   const params = `(${resultName}: ${result}, replyTo: PortName, ${usesMoved ? 'moved' : '_moved'}: Port[])`;
   const valueOf = (i: number): string => (results.length === 1 ? 'result' : `result.${results[i].key}`);
-  w.write(`reply: ${params} =>`);
-  w.write(` ${model.names.encodeReply}(`).inlineBlock(() => {
-    for (const value of model.reply) {
-      const index = results.findIndex((r) => r.arg === value.arg);
-      if (index < 0) continue;
-      w.writeLine(`${value.key}: ${replyValue(value.arg, valueOf(index))},`);
-    }
+  const entries: string[] = [];
+  for (const value of model.reply) {
+    const index = results.findIndex((r) => r.arg === value.arg);
+    if (index >= 0) entries.push(`${value.key}: ${replyValue(value.arg, valueOf(index))},`);
+  }
+  if (entries.length === 0) {
+    w.writeLine(`reply: ${params} => ${model.names.encodeReply}({}, replyTo),`);
+    return;
+  }
+  // The reply's values stay open, one a line, so the encoder call goes below the arrow with one argument a line.
+  w.writeLine(`reply: ${params} =>`).indent(() => {
+    w.writeLine(`${model.names.encodeReply}(`).indent(() => {
+      w.block(() => entries.forEach((e) => w.writeLine(e)));
+      w.write(',').newLine();
+      w.writeLine('replyTo,');
+    });
+    w.writeLine('),');
   });
-  w.write(', replyTo),');
 }

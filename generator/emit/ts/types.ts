@@ -7,6 +7,7 @@
 
 import type { IrArgument, IrType } from '../../check/ir.js';
 import { EmitError } from '../index.js';
+import { quote } from './naming.js';
 
 /** A scalar element: what one IPC element of a type is in TypeScript. */
 export type Scalar =
@@ -173,7 +174,7 @@ export const TRAILER_VALUES = {
 
 /** How a scalar argument is checked when sent: the runtime helper call. */
 export function checkScalar(s: Scalar, value: string, what: string): string {
-  const label = JSON.stringify(what);
+  const label = quote(what);
   switch (s.kind) {
     case 'int':
       return `checkInt(${value}, ${s.bits}, '${s.sign}', ${label})`;
