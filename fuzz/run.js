@@ -38,6 +38,16 @@ const COMMON_FLAGS = [
 const runtimeSources = readdirSync(join(root, 'runtime', 'src', 'linux'))
   .filter((f) => f.endsWith('.cc'))
   .map((f) => join(root, 'runtime', 'src', 'linux', f));
+const handshakeDir = join(root, 'runtime', 'src', 'handshake');
+/** The child handshake's sources (platform-neutral and Linux parts), for the target that drives it. */
+const handshakeSources = [
+  ...readdirSync(handshakeDir)
+    .filter((f) => f.endsWith('.cc'))
+    .map((f) => join(handshakeDir, f)),
+  ...readdirSync(join(handshakeDir, 'linux'))
+    .filter((f) => f.endsWith('.cc'))
+    .map((f) => join(handshakeDir, 'linux', f)),
+];
 const runtimeHeaders = [
   ...readdirSync(join(root, 'runtime', 'include', 'tsmig')).map((f) =>
     join(root, 'runtime', 'include', 'tsmig', f),
@@ -45,6 +55,9 @@ const runtimeHeaders = [
   ...readdirSync(join(root, 'runtime', 'src', 'linux'))
     .filter((f) => f.endsWith('.h'))
     .map((f) => join(root, 'runtime', 'src', 'linux', f)),
+  ...readdirSync(handshakeDir)
+    .filter((f) => f.endsWith('.h'))
+    .map((f) => join(handshakeDir, f)),
 ];
 const cross = join(root, 'test', 'golden', 'cross');
 // The generated server of the cross case: its own file when the emitter splits client and server.
@@ -63,6 +76,11 @@ export const targets = {
     sources: [join(root, 'fuzz', 'cross_demux.cc'), crossServer],
     includes: [cross, join(cross, 'expected')],
     maxLen: 4096,
+  },
+  handshake_parent: {
+    sources: [join(root, 'fuzz', 'handshake_parent.cc'), ...handshakeSources],
+    includes: [handshakeDir],
+    maxLen: 12288,
   },
 };
 
@@ -203,6 +221,16 @@ async function writeSeeds(binaries) {
     });
     if (status !== 0) throw new Error('fuzz/run.js: capturing the wire_receive seeds failed');
   }
+  if (binaries.handshake_parent) {
+    // Written by the target itself: it knows its input layout and the protocol's encoder.
+    seeds.handshake_parent = join(out, 'seeds', 'handshake_parent');
+    rmSync(seeds.handshake_parent, { recursive: true, force: true });
+    mkdirSync(seeds.handshake_parent, { recursive: true });
+    const status = await run(binaries.handshake_parent, ['-runs=0'], {
+      env: { ...process.env, TSMIG_FUZZ_SEEDS: seeds.handshake_parent },
+    });
+    if (status !== 0) throw new Error('fuzz/run.js: writing the handshake_parent seeds failed');
+  }
   return seeds;
 }
 
@@ -227,6 +255,8 @@ async function fuzz(name, binary, seedDir, seconds) {
   const corpus = join(out, 'corpus', name);
   const artifacts = join(out, 'artifacts', name);
   mkdirSync(corpus, { recursive: true });
+  // A new target has no kept inputs yet: libFuzzer refuses a corpus directory that does not exist.
+  mkdirSync(join(root, 'fuzz', 'regressions', name), { recursive: true });
   rmSync(artifacts, { recursive: true, force: true });
   mkdirSync(artifacts, { recursive: true });
   const status = await run(binary, [
