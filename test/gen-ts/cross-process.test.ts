@@ -8,7 +8,7 @@
 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MachError, MigError, allocateOutOfLine, allocatePort, type Port } from 'tsmig';
+import { MachError, MigError, allocateOutOfLine, allocatePort, spaceStats, type Port } from 'tsmig';
 import { compiledStubs, expectResourcesBackTo, here, PATIENCE_MS, settledResources, startChild, type Child } from './helpers.js';
 
 const SERVER = join(here, 'children', 'roundtrip-server.mjs');
@@ -274,6 +274,31 @@ describe('a server killed mid-call', () => {
     victim.process.kill('SIGKILL');
     const error = await pending;
     expect(String(error)).toBe('MigError: MIG_SERVER_DIED (-308)');
+    expect((await victim.finish()).signal).toBe('SIGKILL');
+    victimClient.close();
+  });
+
+  it('still wakes the call when its reply right reuses a socket pair of the send-once pool (Linux)', async () => {
+    const victim = await startChild(SERVER, [stubsFile]);
+    const victimClient = new Client(victim.ports.service);
+    const add = (victimClient.add as (a: number, b: number) => Promise<number>).bind(victimClient);
+    const reused = spaceStats().sendOnceReused;
+    for (let i = 0; i < 20; i++) expect(await add(i, 1)).toBe(i + 1);
+    // Sequential calls share one reply port and one destination: every call after the first reuses.
+    if (process.platform === 'linux') expect(spaceStats().sendOnceReused - reused).toBeGreaterThanOrEqual(19);
+    const pending = (victimClient.hang as (o: object) => Promise<void>)({ timeout: 1000 }).catch((e: unknown) => e);
+    await new Promise<void>((resolve, reject) => {
+      const limit = setTimeout(() => reject(new Error('the server never got the call')), PATIENCE_MS);
+      const poll = setInterval(() => {
+        if (victim.stdout().includes('hang')) {
+          clearInterval(poll);
+          clearTimeout(limit);
+          resolve();
+        }
+      }, 5);
+    });
+    victim.process.kill('SIGKILL');
+    expect(String(await pending)).toBe('MigError: MIG_SERVER_DIED (-308)');
     expect((await victim.finish()).signal).toBe('SIGKILL');
     victimClient.close();
   });
