@@ -157,9 +157,7 @@ kern_return_t stats(mach_port_t, int *names, int *fds, uint64_t *oolbytes) {
 namespace {
 
 mach_port_t g_server = MACH_PORT_NULL;
-int g_base_fds = 0;
-uint32_t g_base_names = 0;
-std::string g_base_listing;
+Baseline g_base;  // what every input must leave as it found it
 
 /** Serves every request queued on the server port, as the generated serve loop does, without waiting. */
 void serve_pending() {
@@ -206,16 +204,6 @@ void run_one(const uint8_t *data, size_t size) {
   serve_pending();
 }
 
-void check_counts() {
-  tsmig_ool_trim();
-  if (open_descriptors() != g_base_fds) {
-    std::fprintf(stderr, "descriptors at the start:\n%sdescriptors now:\n%s", g_base_listing.c_str(),
-                 describe_descriptors().c_str());
-    finding("descriptors leaked");
-  }
-  if (space_names() != g_base_names) finding("port names leaked");
-}
-
 /** A request for `id` built from fields: what the warm-up sends. */
 std::vector<uint8_t> warm_up_message(mach_msg_id_t id, mach_msg_type_name_t reply, uint32_t descriptors) {
   std::vector<uint8_t> out(256, 0);
@@ -253,15 +241,12 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***) {
       }
     }
   }
-  tsmig_ool_trim();
-  g_base_fds = open_descriptors();
-  g_base_listing = describe_descriptors();
-  g_base_names = space_names();
+  g_base.take();
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   run_one(data, size);
-  check_counts();
+  g_base.check();
   return 0;
 }

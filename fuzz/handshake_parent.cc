@@ -88,9 +88,7 @@ Side g_shared;
 mach_port_t g_make_send = MACH_PORT_NULL;
 mach_port_t g_make_send_once = MACH_PORT_NULL;
 mach_port_t g_copy_send = MACH_PORT_NULL;
-int g_base_fds = 0;
-uint32_t g_base_names = 0;
-std::string g_base_listing;
+Baseline g_base;  // what every input must leave as it found it
 
 /** Prepares `slot` anew on `side` (started as this process when `start`). */
 void prepare(Side &side, Slot &slot, bool start) {
@@ -368,16 +366,6 @@ void run_one(const uint8_t *data, size_t size) {
   drain(g_copy_send);
 }
 
-void check_counts() {
-  tsmig_ool_trim();
-  if (open_descriptors() != g_base_fds) {
-    std::fprintf(stderr, "descriptors at the start:\n%sdescriptors now:\n%s", g_base_listing.c_str(),
-                 describe_descriptors().c_str());
-    finding("descriptors leaked");
-  }
-  if (space_names() != g_base_names) finding("port names leaked");
-}
-
 /** An input: flags, after, an environment value and a message. */
 std::vector<uint8_t> input(uint8_t flags, uint8_t after, const std::string &env, const std::vector<uint8_t> &msg) {
   Writer w;
@@ -476,15 +464,12 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***) {
       }
     }
   }
-  tsmig_ool_trim();
-  g_base_fds = open_descriptors();
-  g_base_names = space_names();
-  g_base_listing = describe_descriptors();
+  g_base.take();
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   run_one(data, size);
-  check_counts();
+  g_base.check();
   return 0;
 }

@@ -107,6 +107,36 @@ inline uint32_t space_names() {
   return s.names;
 }
 
+/**
+ * What this process holds once a target has warmed up (descriptors, names):
+ * every input must leave it exactly so. Pooled out-of-line memory is trimmed
+ * first on both sides, since pools are kept on purpose.
+ */
+class Baseline {
+ public:
+  void take() {
+    tsmig_ool_trim();
+    fds_ = open_descriptors();
+    names_ = space_names();
+    listing_ = describe_descriptors();
+  }
+  /** A finding when a descriptor or a name was leaked since take(). */
+  void check() const {
+    tsmig_ool_trim();
+    if (open_descriptors() != fds_) {
+      std::fprintf(stderr, "descriptors at the start:\n%sdescriptors now:\n%s", listing_.c_str(),
+                   describe_descriptors().c_str());
+      finding("descriptors leaked");
+    }
+    if (space_names() != names_) finding("port names leaked");
+  }
+
+ private:
+  int fds_ = 0;
+  uint32_t names_ = 0;
+  std::string listing_;
+};
+
 inline void check(kern_return_t kr, const char *what) {
   if (kr != KERN_SUCCESS) {
     std::fprintf(stderr, "tsmig fuzz: %s failed: 0x%x\n", what, kr);

@@ -71,9 +71,7 @@ struct Chunk {
 
 mach_port_t g_port = MACH_PORT_NULL;  // the port under test: its receive right is ours
 int g_home_send = -1;                 // the sending end of its home family (what a sender holds)
-int g_base_fds = 0;
-uint32_t g_base_names = 0;
-std::string g_base_listing;
+Baseline g_base;  // what every input must leave as it found it
 
 std::vector<FdSpec> read_specs(Reader &r, size_t max) {
   std::vector<FdSpec> out(r.u8() % (max + 1));
@@ -240,13 +238,7 @@ int32_t queued_on_port() {
 }
 
 void check_counts() {
-  tsmig_ool_trim();
-  if (open_descriptors() != g_base_fds) {
-    std::fprintf(stderr, "descriptors at the start:\n%sdescriptors now:\n%s", g_base_listing.c_str(),
-                 describe_descriptors().c_str());
-    finding("descriptors leaked");
-  }
-  if (space_names() != g_base_names) finding("port names leaked");
+  g_base.check();
   if (queued_on_port() != 0) finding("the port's queue count is not zero with nothing queued");
 }
 
@@ -445,10 +437,7 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***) {
     uint8_t input[] = {1, 1, kind, 0, 0x10, 0, 0, 0};
     run_one(input, sizeof input);
   }
-  tsmig_ool_trim();
-  g_base_fds = open_descriptors();
-  g_base_names = space_names();
-  g_base_listing = describe_descriptors();
+  g_base.take();
   return 0;
 }
 
