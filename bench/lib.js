@@ -14,7 +14,6 @@ export function median(values) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** High-resolution now in microseconds. */
 /**
  * Runs measurements in turn, `rounds` times (a, b, a, b, …), and returns the
  * median of each: a pair compared as a ratio then sees the same drift of a
@@ -26,6 +25,24 @@ export function alternate(measurements, rounds = 3) {
   return values.map(median);
 }
 
+/**
+ * Times `iterations` awaited calls of `once` in 21 batches, after a warm-up
+ * of one batch (at most `warmUp` calls); returns the median µs per call.
+ */
+export async function timeCalls(iterations, once, warmUp = 500) {
+  const batches = 21;
+  const perBatch = Math.max(1, Math.floor(iterations / batches));
+  for (let i = 0; i < Math.min(perBatch, warmUp); i++) await once();
+  const samples = [];
+  for (let b = 0; b < batches; b++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < perBatch; i++) await once();
+    samples.push(Number(process.hrtime.bigint() - start) / 1000 / perBatch);
+  }
+  return median(samples);
+}
+
+/** High-resolution now in microseconds. */
 export function nowUs() {
   return Number(process.hrtime.bigint()) / 1000;
 }

@@ -17,31 +17,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { allocatePort, sendRaw } from 'tsmig';
+import { timeCalls } from '../lib.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const BATCHES = 21;
 const HELLO_ID = 1000;
 const ADD_ID = 9100;
 const MiB = 1024 * 1024;
 const PORTS = 16;
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1];
-}
-
-/** Times `iterations` awaited calls of `once` in batches; the median µs per call. */
-async function time(iterations, once) {
-  const perBatch = Math.max(1, Math.floor(iterations / BATCHES));
-  for (let i = 0; i < Math.min(perBatch, 500); i++) await once();
-  const samples = [];
-  for (let b = 0; b < BATCHES; b++) {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < perBatch; i++) await once();
-    samples.push(Number(process.hrtime.bigint() - start) / 1000 / perBatch);
-  }
-  return median(samples);
-}
 
 /** Starts the C++ server child with a send right to a fresh port as descriptor 3; resolves to the right its hello carried. */
 async function startServer(program) {
@@ -93,7 +75,7 @@ async function typed(stubs, program, call, iterations) {
   const expected = call === 'add' ? 3 : call === 'big' ? MiB : PORTS;
   if ((await once()) !== expected)
     throw new Error(`bench-server: ${call} did not answer ${expected}`);
-  const us = await time(iterations, once);
+  const us = await timeCalls(iterations, once);
   client.close();
   release();
   await stop();
@@ -149,7 +131,7 @@ async function raw(program, call, iterations) {
   // The reply's body: NDR, RetCode, then the one int out.
   if (new DataView(first.body.buffer, first.body.byteOffset).getInt32(12, true) !== expected)
     throw new Error(`bench-server: the raw ${call} did not answer ${expected}`);
-  const us = await time(iterations, async () => {
+  const us = await timeCalls(iterations, async () => {
     await sendRaw(message);
     await replyPort.receive();
   });
@@ -167,7 +149,7 @@ async function childProcess(serialization, iterations) {
   const request = { routine: 'add', a: 1, b: 2 };
   let resolveReply;
   child.on('message', () => resolveReply());
-  const us = await time(iterations, () => {
+  const us = await timeCalls(iterations, () => {
     const reply = new Promise((resolve) => (resolveReply = resolve));
     child.send(request);
     return reply;

@@ -13,29 +13,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { allocatePort, sendRaw, spawnWithPorts } from 'tsmig';
+import { timeCalls } from '../lib.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const BATCHES = 21;
 const MiB = 1024 * 1024;
 const PORTS = 16;
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1];
-}
-
-/** Times `iterations` awaited calls of `once` in batches; the median µs per call. */
-async function time(iterations, once) {
-  const perBatch = Math.max(1, Math.floor(iterations / BATCHES));
-  for (let i = 0; i < Math.min(perBatch, 500); i++) await once();
-  const samples = [];
-  for (let b = 0; b < BATCHES; b++) {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < perBatch; i++) await once();
-    samples.push(Number(process.hrtime.bigint() - start) / 1000 / perBatch);
-  }
-  return median(samples);
-}
 
 /** Starts a server peer with the handshake; resolves to the send right its claim offered (`service`). */
 async function startServer(script, args) {
@@ -66,7 +48,7 @@ async function typed(stubs, call, iterations) {
   const { data, rights } = payloads();
   const once =
     call === 'add' ? () => client.add(1, 2) : call === 'big' ? () => client.big(data) : () => client.manyPorts(rights);
-  const us = await time(iterations, once);
+  const us = await timeCalls(iterations, once);
   client.close();
   await stop();
   return { us };
@@ -114,7 +96,7 @@ async function raw(call, iterations) {
     bytes[48] = 1;
     view.setUint32(52, call === 'big' ? MiB : PORTS, true);
   }
-  const us = await time(iterations, async () => {
+  const us = await timeCalls(iterations, async () => {
     await sendRaw(message);
     await replyPort.receive();
   });
@@ -128,7 +110,7 @@ async function childProcess(serialization, iterations) {
   const request = { routine: 'add', a: 1, b: 2 };
   let resolveReply;
   child.on('message', () => resolveReply());
-  const us = await time(iterations, () => {
+  const us = await timeCalls(iterations, () => {
     const reply = new Promise((resolve) => (resolveReply = resolve));
     child.send(request);
     return reply;
@@ -151,7 +133,7 @@ async function socket(iterations) {
       resolveReply();
     }
   });
-  const us = await time(iterations, () => {
+  const us = await timeCalls(iterations, () => {
     const reply = new Promise((resolve) => (resolveReply = resolve));
     child.stdin.write(request);
     return reply;

@@ -18,27 +18,11 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 import { allocateOutOfLine, allocatePort, sendRaw, encodeMessage } from 'tsmig';
+import { timeCalls } from '../lib.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const BATCHES = 21;
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1];
-}
-
-/** Times `iterations` awaited round trips of `once` in batches; returns the median µs per round trip. */
-async function timeRoundTrips(iterations, once) {
-  const perBatch = Math.max(1, Math.floor(iterations / BATCHES));
-  for (let i = 0; i < Math.min(perBatch, 1000); i++) await once(); // warm-up
-  const samples = [];
-  for (let b = 0; b < BATCHES; b++) {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < perBatch; i++) await once();
-    samples.push(Number(process.hrtime.bigint() - start) / 1000 / perBatch);
-  }
-  return median(samples);
-}
+/** Round trips run before timing (at most; one batch when smaller). */
+const WARM_UP = 1000;
 
 /** Spawns a bench peer with a send right to a fresh port as descriptor 3 and waits for its hello. */
 async function startPeer(command, args) {
@@ -90,7 +74,7 @@ async function roundtrip(peer, iterations, variant) {
       await port.receive();
     };
   }
-  const roundTripUs = await timeRoundTrips(iterations, once);
+  const roundTripUs = await timeCalls(iterations, once, WARM_UP);
   await to.send({ id: 1999 });
   await exited;
   return { roundTripUs };
@@ -115,11 +99,11 @@ async function childProcess(serialization, iterations) {
   const message = { id: 1001, body: 12345678 };
   let resolveReply;
   child.on('message', () => resolveReply());
-  const roundTripUs = await timeRoundTrips(iterations, () => {
+  const roundTripUs = await timeCalls(iterations, () => {
     const reply = new Promise((resolve) => (resolveReply = resolve));
     child.send(message);
     return reply;
-  });
+  }, WARM_UP);
   child.disconnect();
   return { roundTripUs };
 }
@@ -129,11 +113,11 @@ async function worker(iterations) {
   let resolveReply;
   thread.on('message', () => resolveReply());
   const message = { id: 1001, body: 12345678 };
-  const roundTripUs = await timeRoundTrips(iterations, () => {
+  const roundTripUs = await timeCalls(iterations, () => {
     const reply = new Promise((resolve) => (resolveReply = resolve));
     thread.postMessage(message);
     return reply;
-  });
+  }, WARM_UP);
   await thread.terminate();
   return { roundTripUs };
 }
