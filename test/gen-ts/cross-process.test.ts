@@ -256,24 +256,28 @@ describe('timeouts and aborts', () => {
   });
 });
 
+/** Calls `hang` (1 s timeout), SIGKILLs the server once it has the call, and returns what the call threw. */
+async function killDuringHang(victim: Child, victimClient: RoundtripClient): Promise<unknown> {
+  const pending = (victimClient.hang as (o: object) => Promise<void>)({ timeout: 1000 }).catch((e: unknown) => e);
+  await new Promise<void>((resolve, reject) => {
+    const limit = setTimeout(() => reject(new Error('the server never got the call')), PATIENCE_MS);
+    const poll = setInterval(() => {
+      if (victim.stdout().includes('hang')) {
+        clearInterval(poll);
+        clearTimeout(limit);
+        resolve();
+      }
+    }, 5);
+  });
+  victim.process.kill('SIGKILL');
+  return pending;
+}
+
 describe('a server killed mid-call', () => {
   it('wakes the call with MIG_SERVER_DIED (its 1 s timeout bounding the wait)', async () => {
     const victim = await startChild(SERVER, [stubsFile]);
     const victimClient = new Client(victim.ports.service);
-    const pending = (victimClient.hang as (o: object) => Promise<void>)({ timeout: 1000 }).catch((e: unknown) => e);
-    await new Promise<void>((resolve, reject) => {
-      const limit = setTimeout(() => reject(new Error('the server never got the call')), PATIENCE_MS);
-      const poll = setInterval(() => {
-        if (victim.stdout().includes('hang')) {
-          clearInterval(poll);
-          clearTimeout(limit);
-          resolve();
-        }
-      }, 5);
-    });
-    victim.process.kill('SIGKILL');
-    const error = await pending;
-    expect(String(error)).toBe('MigError: MIG_SERVER_DIED (-308)');
+    expect(String(await killDuringHang(victim, victimClient))).toBe('MigError: MIG_SERVER_DIED (-308)');
     expect((await victim.finish()).signal).toBe('SIGKILL');
     victimClient.close();
   });
@@ -286,19 +290,7 @@ describe('a server killed mid-call', () => {
     for (let i = 0; i < 20; i++) expect(await add(i, 1)).toBe(i + 1);
     // Sequential calls share one reply port and one destination: every call after the first reuses.
     if (process.platform === 'linux') expect(spaceStats().sendOnceReused - reused).toBeGreaterThanOrEqual(19);
-    const pending = (victimClient.hang as (o: object) => Promise<void>)({ timeout: 1000 }).catch((e: unknown) => e);
-    await new Promise<void>((resolve, reject) => {
-      const limit = setTimeout(() => reject(new Error('the server never got the call')), PATIENCE_MS);
-      const poll = setInterval(() => {
-        if (victim.stdout().includes('hang')) {
-          clearInterval(poll);
-          clearTimeout(limit);
-          resolve();
-        }
-      }, 5);
-    });
-    victim.process.kill('SIGKILL');
-    expect(String(await pending)).toBe('MigError: MIG_SERVER_DIED (-308)');
+    expect(String(await killDuringHang(victim, victimClient))).toBe('MigError: MIG_SERVER_DIED (-308)');
     expect((await victim.finish()).signal).toBe('SIGKILL');
     victimClient.close();
   });
